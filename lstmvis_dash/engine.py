@@ -1,0 +1,192 @@
+"""Selection and matching, exactly as SPEC.md sections 1-3 define them, over the whole dataset.
+
+The threshold ℓ is turned into a threshold on the raw states once per query: `v >= ℓ` with
+`v = tanh(raw)` holds exactly when `raw >= r`, r the smallest float32 whose np.tanh reaches ℓ
+(np.tanh is monotone on float32). So no query computes a transform over the data.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import kernels
+from .dataset import Dataset, check_range
+
+TABLE_COLUMNS = ["start", "stop", "length", "overlap", "union"]
+HISTOGRAM_COLUMNS = ["length", "strict", "fuzzy"]
+_SIGN = np.int32(0x7FFFFFFF)
+
+
+def _to_key(x: np.ndarray) -> np.ndarray:
+    bits = np.asarray(x, np.float32).view(np.int32)
+    return np.where(bits >= 0, bits, bits ^ _SIGN)
+
+
+def _from_key(k: np.ndarray) -> np.ndarray:
+    k = np.asarray(k, np.int32)
+    return np.where(k >= 0, k, k ^ _SIGN).view(np.float32)
+
+
+def raw_threshold(transform: str, threshold: float) -> np.float32:
+    """The float32 r with: transform(raw) >= float32(threshold)  <=>  raw >= r (NaN never on)."""
+    level = np.float32(threshold)
+    if transform == "none":
+        return level
+    if level > 1:
+        return np.float32(np.inf)  # tanh never exceeds 1 and tanh(inf) == 1 < level: never on
+    if level <= -1:
+        return np.float32(-np.inf)
+    lo, hi = int(_to_key(np.float32(-np.inf))), int(_to_key(np.float32(np.inf)))
+    while hi - lo > 64:  # smallest key whose tanh reaches the level lies in (lo, hi]
+        mid = (lo + hi) // 2
+        if np.tanh(_from_key(np.array([mid]))[0]) >= level:
+            hi = mid
+        else:
+            lo = mid
+    keys = np.arange(lo, hi + 1, dtype=np.int64).astype(np.int32)
+    on = np.tanh(_from_key(keys)) >= level
+    first = int(np.argmax(on))
+    if not on[first] or not on[first:].all():
+        raise ArithmeticError(f"np.tanh is not monotone near {level}")
+    return _from_key(keys[first:first + 1])[0]
+
+
+def _check_threshold(threshold) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(float(threshold)):
+        raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+    return float(threshold)
+
+
+def _check_int(name: str, value, lo: int, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if value < lo or (hi is not None and value > hi):
+        bound = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
+        raise ValueError(f"{name} must be in {bound}, got {value}")
+    return value
+
+
+def _check_layer(ds: Dataset, layer) -> str:
+    ds.layer_source(layer)  # raises ValueError naming the layers
+    return layer
+
+
+def select(ds: Dataset, layer: str, start: int, stop: int, threshold: float,
+           pad_left: int = 0, pad_right: int = 0) -> np.ndarray:
+    """S1: cells on at every step of start:stop and off in the pads (SPEC.md section 2)."""
+    _check_layer(ds, layer)
+    T = len(ds)
+    start, stop = check_range(start, stop, T, "selection")
+    threshold = _check_threshold(threshold)
+    pad_left = _check_int("pad_left", pad_left, 0, T)
+    pad_right = _check_int("pad_right", pad_right, 0, T)
+    thr = raw_threshold(ds.transform(layer), threshold)
+    rows = ds.arrays(layer).rows
+    keep = np.all(np.asarray(rows[start:stop]) >= thr, axis=0)
+    if pad_left:
+        lo = max(start - pad_left, ds.document_bounds(start)[0])
+        if lo < start:
+            keep &= ~np.any(np.asarray(rows[lo:start]) >= thr, axis=0)
+    if pad_right:
+        hi = min(stop + pad_right, ds.document_bounds(stop - 1)[1])
+        if stop < hi:
+            keep &= ~np.any(np.asarray(rows[stop:hi]) >= thr, axis=0)
+    return np.flatnonzero(keep).astype(np.int64)
+
+
+@dataclass
+class Matches:
+    """The result of `match`: the ranked table and the length histogram of all candidates."""
+    table: pd.DataFrame
+    histogram: pd.DataFrame
+    cells: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    n_candidates: int = 0
+
+
+def _empty_matches(cells) -> Matches:
+    return Matches(pd.DataFrame({c: pd.Series(dtype=np.int64) for c in TABLE_COLUMNS}),
+                   pd.DataFrame({c: pd.Series(dtype=np.int64) for c in HISTOGRAM_COLUMNS}), cells, 0)
+
+
+def _check_cells(cells, D: int) -> np.ndarray:
+    try:
+        arr = np.asarray(list(cells) if not isinstance(cells, np.ndarray) else cells)
+    except TypeError:
+        raise ValueError(f"cells must be a list of cell ids in [0, {D}), got {cells!r}") from None
+    if arr.size == 0:
+        return np.zeros(0, np.int64)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu" or arr.dtype == bool:
+        raise ValueError(f"cells must be a list of integer cell ids in [0, {D}), got {cells!r}")
+    if arr.min() < 0 or arr.max() >= D:
+        raise ValueError(f"cells must be in [0, {D}), got {int(arr.min())}..{int(arr.max())}")
+    return np.unique(arr.astype(np.int64))
+
+
+def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.float32, pad_left: int, pad_right: int):
+    """(a, b, overlap) of every candidate range for the cell set (SPEC.md 3.1-3.3)."""
+    arrays = ds.arrays(layer)
+    T = len(ds)
+    docs = ds.documents
+    n = kernels.count_runs(arrays.cols, cells, thr, docs, T)
+    offsets = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
+    total = int(offsets[-1])
+    run_start = np.empty(total, np.int64)
+    run_end = np.empty(total, np.int64)
+    left_ok = np.empty(total, np.bool_)
+    right_ok = np.empty(total, np.bool_)
+    kernels.fill_runs(arrays.cols, cells, thr, docs, T, offsets, pad_left, pad_right,
+                      run_start, run_end, left_ok, right_ok)
+    return kernels.scan_candidates(run_start, run_end, left_ok, right_ok, docs, T, len(cells),
+                                   pad_left, pad_right)
+
+
+def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, pad_right: int = 0,
+          min_length: int = 2, max_length: int | None = None, top: int | None = 50) -> Matches:
+    """The ranked matches of a cell set over the whole dataset (SPEC.md section 3), exactly."""
+    _check_layer(ds, layer)
+    T, D = len(ds), ds.dims(layer)
+    cells = _check_cells(cells, D)
+    threshold = _check_threshold(threshold)
+    pad_left = _check_int("pad_left", pad_left, 0, T)
+    pad_right = _check_int("pad_right", pad_right, 0, T)
+    min_length = _check_int("min_length", min_length, 1, T)
+    max_length = T if max_length is None else _check_int("max_length", max_length, min_length, T)
+    top = None if top is None else _check_int("top", top, 1)
+    if len(cells) == 0:
+        return _empty_matches(cells)
+
+    thr = raw_threshold(ds.transform(layer), threshold)
+    a, b, overlap = candidates(ds, layer, cells, thr, pad_left, pad_right)
+    length = b - a
+    size = len(cells)
+    n_candidates = len(a)
+    fuzzy = np.bincount(length[overlap >= 1], minlength=1)
+    strict = np.bincount(length[overlap == size], minlength=len(fuzzy))
+    lengths = np.flatnonzero(fuzzy)
+    histogram = pd.DataFrame({"length": lengths.astype(np.int64), "strict": strict[lengths].astype(np.int64),
+                              "fuzzy": fuzzy[lengths].astype(np.int64)})
+
+    keep = (overlap >= 1) & (length >= min_length) & (length <= max_length)
+    a, b, overlap, length = a[keep], b[keep], overlap[keep], length[keep]
+    if top is not None and len(a) > top:
+        # the ranking is by overlap first: only the overlap levels that reach into the top need unions
+        cutoff = np.partition(overlap, len(overlap) - top)[len(overlap) - top]
+        need = overlap >= cutoff
+        a, b, overlap, length = a[need], b[need], overlap[need], length[need]
+    rows = ds.arrays(layer).rows
+    doc_idx = np.searchsorted(ds.documents, a, side="right") - 1
+    doc_lo = ds.documents[doc_idx]
+    doc_hi = np.append(ds.documents, T)[doc_idx + 1]
+    s2 = kernels.s2_sizes(rows, thr, a, b, doc_lo, doc_hi, pad_left, pad_right)
+    union = size + s2 - overlap
+    order = np.lexsort((a, -length, union, -overlap))
+    if top is not None:
+        order = order[:top]
+    table = pd.DataFrame({"start": a[order], "stop": b[order], "length": length[order],
+                          "overlap": overlap[order], "union": union[order]}).astype(np.int64)
+    return Matches(table, histogram, cells, n_candidates)

@@ -1,0 +1,132 @@
+"""The prepared copies the engine reads: memory maps of a layer's raw states by rows and by columns.
+
+Rows (T, D) float32 are mapped straight from the HDF5 file when it stores them contiguously as
+little-endian float32; any other layout (chunked, compressed, float16/float64) is converted once into
+the index folder. Columns (D, T) float32 (the transposed copy, so one cell's whole history is one
+contiguous read) are always built once. Each copy carries a fingerprint of its source (file size,
+mtime, dataset path, shape, dtype) and is rebuilt when the source changes, never silently reused.
+
+The index folder is `<dataset>/.lstmvis-index/` when writable, else a folder under
+`$LSTMVIS_CACHE` (default `~/.cache/lstmvis_dash`).
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from .progress import Progress
+from .store import INDEX_DIRNAME, LayerSource
+
+_BLOCK_BYTES = 64 << 20
+
+
+def index_dir(folder: Path) -> Path:
+    """Beside the data when the folder is writable, else in the user's cache."""
+    folder = Path(folder).resolve()
+    beside = folder / INDEX_DIRNAME
+    if beside.is_dir() and os.access(beside, os.W_OK):
+        return beside
+    if os.access(folder, os.W_OK):
+        beside.mkdir(exist_ok=True)
+        return beside
+    root = Path(os.environ.get("LSTMVIS_CACHE", Path.home() / ".cache" / "lstmvis_dash"))
+    cache = root / hashlib.sha1(str(folder).encode()).hexdigest()[:16]
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache
+
+
+def fingerprint(src: LayerSource) -> dict:
+    st = os.stat(src.file)
+    return {"file": str(Path(src.file).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+            "h5path": src.h5path, "shape": list(src.shape), "dtype": str(np.dtype(src.dtype))}
+
+
+def _slug(layer_id: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", layer_id)[:40]
+    return f"{safe}-{hashlib.sha1(layer_id.encode()).hexdigest()[:8]}"
+
+
+@dataclass(frozen=True)
+class LayerArrays:
+    rows: np.ndarray        # (T, D) float32, raw states
+    cols: np.ndarray        # (D, T) float32, the same values transposed
+    fingerprint: dict
+
+
+def _direct_rows(src: LayerSource) -> np.ndarray | None:
+    """A memory map of the HDF5 dataset itself, when its bytes are a plain float32 array."""
+    with h5py.File(src.file, "r") as f:
+        d = f[src.h5path]
+        offset = d.id.get_offset()
+        if d.chunks is not None or d.compression or d.dtype != np.dtype("<f4") or offset is None:
+            return None
+    return np.memmap(src.file, dtype="<f4", mode="r", offset=offset, shape=tuple(src.shape))
+
+
+def _read_blocks(src: LayerSource):
+    """Yields (start, float32 block) over the source rows, in blocks of about 64 MB."""
+    T, D = src.shape
+    step = max(1, _BLOCK_BYTES // (4 * D))
+    with h5py.File(src.file, "r") as f:
+        d = f[src.h5path]
+        for s in range(0, T, step):
+            yield s, np.asarray(d[s:s + step], dtype=np.float32)
+
+
+def _valid(meta_path: Path, fp: dict) -> bool:
+    try:
+        return json.loads(meta_path.read_text()) == fp
+    except (OSError, ValueError):
+        return False
+
+
+def _build(target: Path, shape: tuple, fill, fp: dict, label: str) -> None:
+    tmp = target.with_suffix(".tmp.npy")
+    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+    fill(out, label)
+    out.flush()
+    del out
+    os.replace(tmp, target)
+    target.with_suffix(".json").write_text(json.dumps(fp))
+
+
+def layer_arrays(src: LayerSource, idx: Path) -> LayerArrays:
+    """Open (building once if missing or stale) the row and column copies of one layer."""
+    fp = fingerprint(src)
+    T, D = src.shape
+    slug = _slug(src.id)
+    cols_path = idx / f"cols-{slug}.npy"
+    rows_path = idx / f"rows-{slug}.npy"
+    with open(idx / f"{slug}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        rows = _direct_rows(src)
+        if rows is None:
+            if not _valid(rows_path.with_suffix(".json"), fp):
+                def fill_rows(out, label):
+                    with Progress(label, T) as bar:
+                        for s, block in _read_blocks(src):
+                            out[s:s + len(block)] = block
+                            bar.update(len(block))
+                _build(rows_path, (T, D), fill_rows, fp, f"converting layer {src.id}")
+            rows = np.load(rows_path, mmap_mode="r")
+        if not _valid(cols_path.with_suffix(".json"), fp):
+            def fill_cols(out, label):
+                step = max(1, _BLOCK_BYTES // (4 * D))
+                with Progress(label, T) as bar:
+                    for s in range(0, T, step):
+                        block = np.asarray(rows[s:s + step])
+                        out[:, s:s + len(block)] = block.T
+                        bar.update(len(block))
+            _build(cols_path, (D, T), fill_cols, fp, f"indexing layer {src.id}")
+        cols = np.load(cols_path, mmap_mode="r")
+    if rows.shape != (T, D) or cols.shape != (D, T):
+        raise ValueError(f"index for layer {src.id!r} in {idx} has the wrong shape; delete it to rebuild")
+    return LayerArrays(rows, cols, fp)
