@@ -1,0 +1,508 @@
+"""Pure builders for the match view (paper section 5.2): data in, Dash components / Plotly figures out.
+
+Nothing here touches Dash callbacks or app state, so every piece is unit-tested on its own:
+
+- `row_grid`          the top matches as a grid of positions aligned at the match start, with the
+                      per-position number of S1 cells that are on (one vectorised read of the rows)
+- `match_rows`        the rows as HTML: words on a heatmap background, the matched range outlined,
+                      an optional annotation track beside each row, length/overlap/union on hover
+- `annotation_legend` the legend of the annotation track (swatches, or a colour bar for a scalar)
+- `annotation_shares`, `annotation_summary_figure`
+                      each category's share inside the matched ranges beside its share overall
+                      (a scalar annotation: histogram and mean inside vs overall)
+- `length_histogram_figure`   strict and fuzzy candidates per length, the selected length highlighted
+- `matches_csv`       the ranked table with the matched words and annotation values, as CSV text
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.colors as pcolors
+import plotly.graph_objects as go
+from dash import html
+
+from ..engine import raw_threshold
+
+CONTEXT = 3          # tokens of context shown on each side of a match
+MAX_SHOWN = 20       # matched tokens shown per row; longer matches are elided after MAX_SHOWN - 1
+OVERLAP_SCALE = "Blues"
+SCALAR_SCALE = "Viridis"
+MATCH_OUTLINE = "#d62728"
+MISSING = "#d9d9d9"
+# light colours first: words stay readable on them
+PALETTE = (pcolors.qualitative.Set2 + pcolors.qualitative.Pastel1 + pcolors.qualitative.Set3
+           + pcolors.qualitative.Pastel2)
+
+# cell kinds in the grid
+EMPTY, LEFT, MATCH, RIGHT, ELIDED = 0, 1, 2, 3, 4
+
+
+# -- colours --------------------------------------------------------------------------------
+def _rgb_tuple(c: str) -> tuple[float, float, float]:
+    if c.startswith("#"):
+        return tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))
+    inner = c[c.index("(") + 1:c.index(")")]
+    return tuple(float(x) for x in inner.split(",")[:3])
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever reads better on the background (relative luminance)."""
+    r, g, b = _rgb_tuple(background)
+    return "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#fff"
+
+
+def overlap_colours(n_cells: int) -> list[str]:
+    """Background colour for 0 … n_cells cells of S1 on; 0 is white (no colour)."""
+    if n_cells <= 0:
+        return ["#ffffff"]
+    points = [0.2 + 0.8 * k / n_cells for k in range(1, n_cells + 1)]
+    return ["#ffffff"] + pcolors.sample_colorscale(OVERLAP_SCALE, points)
+
+
+def category_colours(n: int) -> list[str]:
+    return [PALETTE[i % len(PALETTE)] for i in range(n)]
+
+
+def scalar_colours(values: np.ndarray, lo: float, hi: float) -> list[str]:
+    """Continuous colour of each value in [lo, hi]; NaN gets the missing colour."""
+    values = np.asarray(values, dtype=np.float64)
+    span = hi - lo if hi > lo else 1.0
+    frac = np.clip((values - lo) / span, 0.0, 1.0)
+    ok = np.isfinite(values)
+    out = np.full(len(values), MISSING, dtype=object)
+    if ok.any():
+        out[ok] = pcolors.sample_colorscale(SCALAR_SCALE, frac[ok].tolist())
+    return out.tolist()
+
+
+# -- the grid of shown positions --------------------------------------------------------------
+@dataclass
+class RowGrid:
+    """The shown matches, one row each, columns aligned at the match start (column `context`)."""
+    table: pd.DataFrame        # the ranked rows shown (start, stop, length, overlap, union)
+    pos: np.ndarray            # (n, W) int64 dataset position of each cell, -1 where none
+    kind: np.ndarray           # (n, W) int8: EMPTY, LEFT, MATCH, RIGHT, ELIDED
+    tokens: np.ndarray         # (n, W) object, "" where no position, "…" where elided
+    counts: np.ndarray         # (n, W) int64 number of S1 cells on, -1 where no position
+    n_cells: int               # |S1|
+    context: int
+    max_shown: int = MAX_SHOWN
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.table)
+
+    @property
+    def width(self) -> int:
+        return self.pos.shape[1]
+
+    def unique_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted distinct positions, index of each grid cell into them; -1 where no position)."""
+        valid = self.pos >= 0
+        uniq = np.unique(self.pos[valid])
+        where = np.full(self.pos.shape, -1, np.int64)
+        where[valid] = np.searchsorted(uniq, self.pos[valid])
+        return uniq, where
+
+
+def _layout_grid(ds, table: pd.DataFrame, context: int, max_shown: int):
+    a = table["start"].to_numpy(np.int64)
+    b = table["stop"].to_numpy(np.int64)
+    n = len(a)
+    length = b - a
+    elided = length > max_shown
+    shown = np.minimum(length, max_shown)               # grid cells the match takes (elision included)
+    match_w = int(shown.max()) if n else 0
+    W = 2 * context + match_w
+    T = len(ds)
+    docs = np.asarray(ds.documents, np.int64)
+    d = np.searchsorted(docs, a, side="right") - 1
+    lo = docs[d]
+    hi = np.append(docs, T)[d + 1]
+
+    col = np.arange(W, dtype=np.int64)[None, :]
+    pos = np.full((n, W), -1, np.int64)
+    kind = np.zeros((n, W), np.int8)
+
+    # left context: columns 0 … context-1 hold a-context … a-1, inside the match's document
+    p = a[:, None] - context + col
+    m = (col < context) & (p >= lo[:, None])
+    pos[m], kind[m] = p[m], LEFT
+    # the match: columns context … context+shown-1
+    k = col - context
+    p = a[:, None] + k
+    m = (k >= 0) & (k < shown[:, None])
+    last = m & elided[:, None] & (k == shown[:, None] - 1)
+    m &= ~last
+    pos[m], kind[m] = p[m], MATCH
+    kind[last] = ELIDED
+    # right context: directly after each row's shown match, b … b+context-1, inside the document
+    r = col - context - shown[:, None]
+    p = b[:, None] + r
+    m = (r >= 0) & (r < context) & (p < hi[:, None])
+    pos[m], kind[m] = p[m], RIGHT
+    return pos, kind
+
+
+def row_grid(ds, layer: str, table: pd.DataFrame, cells, threshold: float,
+             context: int = CONTEXT, max_shown: int = MAX_SHOWN) -> RowGrid:
+    """The grid of `table`'s rows with tokens and the per-position count of S1 cells on.
+
+    The counts come from one read of the raw rows at the distinct shown positions, compared with the
+    engine's raw threshold, so they agree exactly with `lv.select`/`lv.match` (SPEC.md section 1).
+    """
+    if max_shown < 2:
+        raise ValueError(f"max_shown must be >= 2, got {max_shown}")
+    table = table.reset_index(drop=True)
+    cells = np.unique(np.asarray(list(cells), dtype=np.int64))
+    pos, kind = _layout_grid(ds, table, context, max_shown)
+    grid = RowGrid(table, pos, kind, np.full(pos.shape, "", dtype=object),
+                   np.full(pos.shape, -1, np.int64), len(cells), context, max_shown)
+    grid.tokens[kind == ELIDED] = "…"
+    uniq, where = grid.unique_positions()
+    if len(uniq) == 0:
+        return grid
+    valid = where >= 0
+    grid.tokens[valid] = ds.vocab[ds.token_ids[uniq]][where[valid]]
+    if len(cells):
+        thr = raw_threshold(ds.transform(layer), threshold)
+        raw = np.asarray(ds.arrays(layer).rows[uniq], dtype=np.float32)[:, cells]
+        per_pos = (raw >= thr).sum(axis=1).astype(np.int64)
+    else:
+        per_pos = np.zeros(len(uniq), np.int64)
+    grid.counts[valid] = per_pos[where[valid]]
+    return grid
+
+
+# -- annotation values on the grid ------------------------------------------------------------
+@dataclass
+class Track:
+    """One annotation laid onto a RowGrid: a colour (and a hover text) per grid cell."""
+    name: str
+    kind: str                   # "categorical" | "scalar"
+    colours: np.ndarray         # (n, W) object, "" where no position
+    texts: np.ndarray           # (n, W) object: the value shown on hover
+    labels: list                # categorical: the labels; scalar: []
+    legend_colours: list        # categorical: one per label
+    lo: float = 0.0             # scalar: colour range
+    hi: float = 1.0
+
+
+def scalar_range(ds, name: str) -> tuple[float, float]:
+    codes = ds.annotation_codes(name)
+    finite = codes[np.isfinite(codes)]
+    if len(finite) == 0:
+        return 0.0, 1.0
+    return float(finite.min()), float(finite.max())
+
+
+def annotation_track(ds, name: str, grid: RowGrid) -> Track:
+    kind = ds.annotation_kind(name)
+    codes = ds.annotation_codes(name)
+    uniq, where = grid.unique_positions()
+    valid = where >= 0
+    colours = np.full(grid.pos.shape, "", dtype=object)
+    texts = np.full(grid.pos.shape, "", dtype=object)
+    vals = codes[uniq] if len(uniq) else codes[:0]
+    if kind == "scalar":
+        lo, hi = scalar_range(ds, name)
+        col = np.asarray(scalar_colours(vals, lo, hi), dtype=object) if len(uniq) else np.zeros(0, object)
+        txt = np.array([f"{v:g}" for v in vals.tolist()], dtype=object)
+        labels, legend = [], []
+    else:
+        lo, hi = 0.0, 1.0
+        labels = ds.annotation_labels(name)
+        legend = category_colours(len(labels))
+        lut_c = np.array(legend + [MISSING], dtype=object)
+        lut_t = np.array([str(x) for x in labels] + ["?"], dtype=object)
+        idx = np.where((vals >= 0) & (vals < len(labels)), vals, len(labels)).astype(np.int64)
+        col, txt = lut_c[idx], lut_t[idx]
+    if len(uniq):
+        colours[valid] = col[where[valid]]
+        texts[valid] = txt[where[valid]]
+    return Track(name, kind, colours, texts, labels, legend, lo, hi)
+
+
+# -- HTML rows ----------------------------------------------------------------------------------
+ROW_STYLE = {"display": "flex", "alignItems": "center", "whiteSpace": "nowrap", "lineHeight": "1.55em",
+             "fontFamily": "Menlo, Consolas, 'DejaVu Sans Mono', monospace", "fontSize": "13px"}
+WORD_STYLE = {"padding": "0 3px", "marginRight": "2px", "borderRadius": "2px"}
+SQUARE_PX = 9
+
+
+def row_title(row, n_cells: int, rank: int) -> str:
+    return (f"#{rank + 1}  {int(row.start)}:{int(row.stop)}  length {int(row.length)}  "
+            f"overlap {int(row.overlap)}/{n_cells}  union {int(row.union)}  (click: show in the select view)")
+
+
+def _word(token: str, background: str, count: int, n_cells: int) -> html.Span:
+    style = dict(WORD_STYLE)
+    if background and background != "#ffffff":
+        style["backgroundColor"] = background
+        style["color"] = text_colour(background)
+    return html.Span(token, style=style, className="lv-word", **({"data-on": str(count)} if count >= 0 else {}))
+
+
+def _track_strip(colours_row, texts_row, kind_row, context: int) -> html.Div:
+    squares = []
+    for j, (c, t, k) in enumerate(zip(colours_row, texts_row, kind_row)):
+        style = {"display": "inline-block", "width": f"{SQUARE_PX}px", "height": f"{SQUARE_PX + 4}px",
+                 "backgroundColor": c or "transparent", "boxSizing": "border-box"}
+        if k in (MATCH, ELIDED):
+            style["borderTop"] = style["borderBottom"] = f"1px solid {MATCH_OUTLINE}"
+        if k == ELIDED:
+            style["backgroundColor"] = MISSING
+        squares.append(html.Span(style=style, title=t or None))
+    return html.Div(squares, className="lv-track", style={"display": "flex", "marginRight": "10px",
+                                                          "flex": "none"})
+
+
+def match_rows(grid: RowGrid, row_id: dict | None = None, use_id: dict | None = None,
+               track: Track | None = None, paint: bool = False) -> list:
+    """One HTML row per match: [use-as-hypothesis button] [rank, track, left | match | right].
+
+    `row_id`/`use_id` are pattern-matching id templates; the row index is filled in as "index".
+    Backgrounds show the number of S1 cells on (or, with `paint`, the track's colours).
+    """
+    if grid.n_rows == 0:
+        return []
+    palette = overlap_colours(grid.n_cells)
+    n_left_chars = 0
+    for i in range(grid.n_rows):
+        left = [t for t, k in zip(grid.tokens[i], grid.kind[i]) if k == LEFT]
+        n_left_chars = max(n_left_chars, sum(len(t) + 1 for t in left) + 2 * len(left))
+    left_width = f"{min(n_left_chars, 48) + 1}ch"
+    rows = []
+    for i, row in enumerate(grid.table.itertuples(index=False)):
+        parts = {LEFT: [], MATCH: [], RIGHT: []}
+        for j in range(grid.width):
+            k = int(grid.kind[i, j])
+            if k == EMPTY:
+                continue
+            count = int(grid.counts[i, j])
+            if paint and track is not None:
+                bg = track.colours[i, j] or "#ffffff"
+            else:
+                bg = palette[count] if count >= 0 else MISSING
+            if k == ELIDED:
+                parts[MATCH].append(html.Span(f"… +{int(row.length) - (grid.max_shown - 1)}",
+                                              style=dict(WORD_STYLE, color="#666"), className="lv-elided"))
+                continue
+            parts[k].append(_word(grid.tokens[i, j], bg, count, grid.n_cells))
+        body = [html.Span(f"{i + 1}", className="lv-rank",
+                          style={"width": "2.4em", "textAlign": "right", "marginRight": "8px", "color": "#888",
+                                 "flex": "none"})]
+        if track is not None:
+            body.append(_track_strip(track.colours[i], track.texts[i], grid.kind[i], grid.context))
+        body += [
+            html.Div(parts[LEFT], className="lv-left",
+                     style={"width": left_width, "flex": "none", "display": "flex", "justifyContent": "flex-end",
+                            "overflow": "hidden", "color": "#555"}),
+            html.Div(parts[MATCH], className="lv-match",
+                     style={"display": "flex", "outline": f"2px solid {MATCH_OUTLINE}", "outlineOffset": "0px",
+                            "borderRadius": "2px", "padding": "0 0 0 2px", "margin": "0 4px 0 2px"}),
+            html.Div(parts[RIGHT], className="lv-right", style={"display": "flex", "color": "#555"}),
+        ]
+        clickable = dict(children=body, className="lv-match-row-body", title=row_title(row, grid.n_cells, i),
+                         style={"display": "flex", "alignItems": "center", "cursor": "pointer", "flex": "1"},
+                         n_clicks=0, **{"data-start": str(int(row.start)), "data-stop": str(int(row.stop))})
+        if row_id is not None:
+            clickable["id"] = dict(row_id, index=i)
+        button = html.Button("use", title="use this match as the new hypothesis (selection)",
+                             className="lv-use-match", n_clicks=0,
+                             style={"fontSize": "11px", "padding": "0 5px", "marginRight": "6px", "flex": "none"},
+                             **({"id": dict(use_id, index=i)} if use_id is not None else {}))
+        rows.append(html.Div([button, html.Div(**clickable)], className="lv-match-row", style=ROW_STYLE))
+    return rows
+
+
+def annotation_legend(track: Track | None) -> list:
+    if track is None:
+        return []
+    if track.kind == "scalar":
+        stops = ", ".join(f"{c} {int(100 * p)}%" for p, c in
+                          zip(np.linspace(0, 1, 6), pcolors.sample_colorscale(SCALAR_SCALE, list(np.linspace(0, 1, 6)))))
+        return [html.Span(f"{track.name}: ", style={"marginRight": "6px"}),
+                html.Span(f"{track.lo:g}", style={"marginRight": "4px"}),
+                html.Span(className="lv-legend-bar",
+                          style={"display": "inline-block", "width": "160px", "height": "12px",
+                                 "background": f"linear-gradient(to right, {stops})"}),
+                html.Span(f"{track.hi:g}", style={"marginLeft": "4px"})]
+    items = [html.Span(f"{track.name}: ", style={"marginRight": "6px"})]
+    for label, colour in zip(track.labels, track.legend_colours):
+        items.append(html.Span([
+            html.Span(style={"display": "inline-block", "width": "12px", "height": "12px", "marginRight": "3px",
+                             "backgroundColor": colour, "verticalAlign": "middle"}),
+            html.Span(str(label))], className="lv-legend-item", style={"marginRight": "10px"}))
+    return items
+
+
+# -- annotation summary -------------------------------------------------------------------------
+def matched_positions(table: pd.DataFrame) -> np.ndarray:
+    """Every position of every matched range in `table` (a position in two matches counts twice)."""
+    a = table["start"].to_numpy(np.int64)
+    b = table["stop"].to_numpy(np.int64)
+    n = b - a
+    if len(a) == 0 or n.sum() == 0:
+        return np.zeros(0, np.int64)
+    offsets = np.repeat(a - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
+    return np.arange(int(n.sum()), dtype=np.int64) + offsets
+
+
+def annotation_shares(ds, name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """Per category: count and share inside the matched ranges, and share over the whole dataset."""
+    labels = ds.annotation_labels(name)
+    codes = ds.annotation_codes(name)
+    k = len(labels)
+    def counts(c):
+        c = np.asarray(c, np.int64)
+        c = np.where((c >= 0) & (c < k), c, k)
+        return np.bincount(c, minlength=k + 1)[:k]
+    inside = counts(codes[matched_positions(table)])
+    overall = counts(codes)
+    n_in = max(int(inside.sum()), 1)
+    n_all = max(int(overall.sum()), 1)
+    return pd.DataFrame({"label": [str(x) for x in labels], "inside": inside, "inside_share": inside / n_in,
+                         "overall": overall, "overall_share": overall / n_all})
+
+
+def _empty_figure(message: str) -> go.Figure:
+    fig = go.Figure(layout=dict(template="none", height=120, margin=dict(l=10, r=10, t=10, b=10)))
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font=dict(color="#777"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def annotation_summary_figure(ds, name: str, table: pd.DataFrame) -> go.Figure:
+    """Categorical: share per category inside the matches vs overall. Scalar: histograms and means."""
+    n_pos = len(matched_positions(table))
+    if n_pos == 0:
+        return _empty_figure("no matches to summarise")
+    where = f"inside the {len(table)} shown matches ({n_pos} positions)"
+    if ds.annotation_kind(name) == "scalar":
+        return _scalar_summary(ds, name, table, where)
+    shares = annotation_shares(ds, name, table)
+    colours = category_colours(len(shares))
+    fig = go.Figure()
+    fig.add_bar(x=shares["label"], y=100 * shares["inside_share"], name="inside matches",
+                marker_color=colours, marker_line=dict(color="#333", width=1),
+                customdata=shares[["inside"]].to_numpy(),
+                hovertemplate="%{x}: %{y:.1f}% of matched positions (%{customdata[0]})<extra></extra>")
+    fig.add_bar(x=shares["label"], y=100 * shares["overall_share"], name="whole dataset",
+                marker_color="#bbbbbb", customdata=shares[["overall"]].to_numpy(),
+                hovertemplate="%{x}: %{y:.1f}% of all positions (%{customdata[0]})<extra></extra>")
+    fig.update_layout(template="none", barmode="group", height=230, margin=dict(l=45, r=10, t=30, b=40),
+                      title=dict(text=f"{name}: share {where} vs whole dataset", font=dict(size=12)),
+                      yaxis=dict(title="% of positions", rangemode="tozero"),
+                      xaxis=dict(type="category"), legend=dict(orientation="h", y=-0.25), bargap=0.25)
+    return fig
+
+
+def _scalar_summary(ds, name: str, table: pd.DataFrame, where: str) -> go.Figure:
+    codes = ds.annotation_codes(name)
+    inside = codes[matched_positions(table)].astype(np.float64)
+    inside = inside[np.isfinite(inside)]
+    allv = codes[np.isfinite(codes)].astype(np.float64)
+    lo, hi = scalar_range(ds, name)
+    edges = np.linspace(lo, hi if hi > lo else lo + 1, 21)
+    h_in = np.histogram(inside, bins=edges)[0] / max(len(inside), 1)
+    h_all = np.histogram(allv, bins=edges)[0] / max(len(allv), 1)
+    mid = (edges[:-1] + edges[1:]) / 2
+    m_in = float(inside.mean()) if len(inside) else float("nan")
+    m_all = float(allv.mean()) if len(allv) else float("nan")
+    fig = go.Figure()
+    fig.add_bar(x=mid, y=100 * h_in, width=edges[1] - edges[0], name=f"inside matches (mean {m_in:.3g})",
+                marker_color="#1f77b4", opacity=0.75,
+                hovertemplate="%{x:.3g}: %{y:.1f}% of matched positions<extra></extra>")
+    fig.add_bar(x=mid, y=100 * h_all, width=edges[1] - edges[0], name=f"whole dataset (mean {m_all:.3g})",
+                marker_color="#999999", opacity=0.5,
+                hovertemplate="%{x:.3g}: %{y:.1f}% of all positions<extra></extra>")
+    for m, c in ((m_in, "#1f77b4"), (m_all, "#555555")):
+        if np.isfinite(m):
+            fig.add_vline(x=m, line=dict(color=c, dash="dash", width=1.5))
+    fig.update_layout(template="none", barmode="overlay", height=230, margin=dict(l=45, r=10, t=30, b=40),
+                      title=dict(text=f"{name}: distribution {where} vs whole dataset", font=dict(size=12)),
+                      yaxis=dict(title="% of positions"), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+# -- length histogram --------------------------------------------------------------------------
+HIST_FUZZY = "#9ecae1"
+HIST_STRICT = "#08519c"
+HIST_SELECTED = "#ff7f0e"
+
+
+def length_histogram_figure(histogram: pd.DataFrame, selected: int | None = None,
+                            n_cells: int | None = None) -> go.Figure:
+    """Bars per candidate length: fuzzy (overlap ≥ 1) behind strict (overlap = |S1|).
+
+    The x axis is categorical (one bar per length that occurs) so every length can be clicked;
+    each point's customdata is [length, strict, fuzzy]."""
+    if histogram is None or len(histogram) == 0:
+        return _empty_figure("no candidates")
+    L = histogram["length"].to_numpy(np.int64)
+    strict = histogram["strict"].to_numpy(np.int64)
+    fuzzy = histogram["fuzzy"].to_numpy(np.int64)
+    x = [str(v) for v in L]
+    custom = np.stack([L, strict, fuzzy], axis=1)
+    sel = L == selected if selected is not None else np.zeros(len(L), bool)
+    hover = ("length %{customdata[0]}<br>strict (all " + (f"{n_cells} " if n_cells else "")
+             + "S1 cells on): %{customdata[1]}<br>fuzzy (≥ 1 cell on): %{customdata[2]}<extra></extra>")
+    fig = go.Figure()
+    fig.add_bar(x=x, y=fuzzy, name="fuzzy: overlap ≥ 1", customdata=custom, hovertemplate=hover,
+                marker=dict(color=np.where(sel, HIST_SELECTED, HIST_FUZZY).tolist(),
+                            line=dict(color=np.where(sel, "#000", HIST_FUZZY).tolist(),
+                                      width=np.where(sel, 2, 0).tolist())))
+    fig.add_bar(x=x, y=strict, name="strict: overlap = |S1|", customdata=custom, hovertemplate=hover,
+                marker=dict(color=np.where(sel, "#a63603", HIST_STRICT).tolist()))
+    title = "candidates per match length (click a bar to filter, again to clear)"
+    if selected is not None:
+        title = f"filtered to length {selected} (click the bar again to clear)"
+    fig.update_layout(template="none", barmode="overlay", height=200, bargap=0.1,
+                      margin=dict(l=45, r=10, t=28, b=35), title=dict(text=title, font=dict(size=12)),
+                      xaxis=dict(type="category", title=dict(text="length", standoff=4)),
+                      yaxis=dict(title="candidates"), legend=dict(orientation="h", x=1, xanchor="right", y=1.15),
+                      clickmode="event")
+    return fig
+
+
+# -- CSV export --------------------------------------------------------------------------------
+CSV_COLUMNS = ["start", "stop", "length", "overlap", "union", "words"]
+
+
+def matches_csv(ds, table: pd.DataFrame, annotations: list[str] | None = None) -> str:
+    """CSV text of the ranked table: start, stop, length, overlap, union, the matched words joined by
+    spaces, then per annotation its values over the range joined by spaces (rank = row order)."""
+    names = ds.annotations if annotations is None else list(annotations)
+    vocab, ids = ds.vocab, ds.token_ids
+    ann = []
+    for name in names:
+        codes = ds.annotation_codes(name)
+        if ds.annotation_kind(name) == "scalar":
+            ann.append((name, codes, None))
+        else:
+            labels = ds.annotation_labels(name)
+            ann.append((name, codes, np.array([str(x) for x in labels] + [""], dtype=object)))
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_COLUMNS + names)
+    a_all = table["start"].to_numpy(np.int64)
+    b_all = table["stop"].to_numpy(np.int64)
+    num = table[["start", "stop", "length", "overlap", "union"]].to_numpy(np.int64).tolist()
+    for (a, b), nums in zip(zip(a_all.tolist(), b_all.tolist()), num):
+        row = nums + [" ".join(vocab[ids[a:b]].tolist())]
+        for name, codes, lut in ann:
+            v = codes[a:b]
+            if lut is None:
+                row.append(" ".join(f"{x:g}" for x in v.tolist()))
+            else:
+                k = len(lut) - 1
+                row.append(" ".join(lut[np.where((v >= 0) & (v < k), v, k)].tolist()))
+        w.writerow(row)
+    return out.getvalue()
