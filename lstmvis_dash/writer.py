@@ -68,7 +68,7 @@ class DatasetWriter:
     `close()` finishes the folder and returns its path; `abort()` (or an exception inside a `with`
     block) removes the partial file and leaves an existing dataset in the folder untouched.
 
-    transforms: {layer_id: "tanh" | "none"} (default "tanh"); dtype: "float32" (memory-mapped when
+    transforms: {layer_id: "tanh" | "none"} (default "tanh"), or one of them for every layer; dtype: "float32" (memory-mapped when
     opened) or "float16" (half the disk, converted once into the index on first open).
     buffer_bytes: states held in memory before they go to the temporary file.
     """
@@ -80,6 +80,12 @@ class DatasetWriter:
         if dtype not in _STATE_DTYPES:
             raise ValueError(f"dtype must be one of {sorted(_STATE_DTYPES)}, got {dtype!r}")
         self._dtype = _STATE_DTYPES[dtype]
+        if isinstance(transforms, str):
+            self._default_transform, transforms = transforms, {}
+        else:
+            self._default_transform = "tanh"
+        if self._default_transform not in TRANSFORMS:
+            raise ValueError(f"transforms must be one of {TRANSFORMS} or a mapping, got {transforms!r}")
         self._transforms = dict(transforms or {})
         for lid, tr in self._transforms.items():
             if tr not in TRANSFORMS:
@@ -247,7 +253,7 @@ class DatasetWriter:
                 f.create_dataset("documents", data=np.asarray(self._documents, dtype=np.int64))
                 for k, (lid, d) in enumerate(self._layers):
                     ds = f.create_dataset(f"states/{k}", shape=(T, d), dtype=self._dtype)
-                    ds.attrs.update(id=lid, transform=self._transforms.get(lid, "tanh"))
+                    ds.attrs.update(id=lid, transform=self._transforms.get(lid, self._default_transform))
                     with Progress(f"writing layer {lid}", T, stream=self._stream) as bar:
                         self._copy(src[f"states/{k}"], ds, None, bar)
                 for k, (aname, anno) in enumerate(self._annos.items()):
