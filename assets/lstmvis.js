@@ -1,0 +1,161 @@
+/* LSTMVis-Dash clientside helpers (no server round trip):
+ * - the S1 chips (rendered from the `selection` store),
+ * - highlighting a cell's line in red when its chip or its line is hovered,
+ * - a chip's cross -> the `remove-cell` store (read by the server-side state sync),
+ * - rewriting a non-canonical address in place (history.replaceState, no new history entry),
+ * - clearing plotly's selection box once a brush has been taken over as the selected range.
+ * Trace indices follow lstmvis_dash/ui/select_figures.py: 0 all cells, 1 S1, 2 highlight, 3 words.
+ */
+(function () {
+    'use strict';
+    var GRAPH_ID = 'select-graph';
+    var TRACE_ALL = 0, TRACE_S1 = 1, TRACE_HOVER = 2, TRACE_WORDS = 3;
+    var DTYPES = {f4: Float32Array, f8: Float64Array, u1: Uint8Array, i1: Int8Array, u2: Uint16Array,
+                  i2: Int16Array, u4: Uint32Array, i4: Int32Array};
+
+    function decode(arr) {
+        if (!arr) { return []; }
+        if (arr.bdata !== undefined && arr.dtype) {
+            var bin = atob(arr.bdata);
+            var buf = new ArrayBuffer(bin.length);
+            var bytes = new Uint8Array(buf);
+            for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+            return new DTYPES[arr.dtype](buf);
+        }
+        return arr;
+    }
+
+    function graphDiv() {
+        var el = document.getElementById(GRAPH_ID);
+        return el ? el.querySelector('.js-plotly-plot') : null;
+    }
+
+    var highlighted = null;
+
+    function setChipClass(cell) {
+        var chips = document.querySelectorAll('.s1-chip');
+        for (var i = 0; i < chips.length; i++) {
+            var c = chips[i];
+            if (cell !== null && c.getAttribute('data-cell') === String(cell)) { c.classList.add('hl'); }
+            else { c.classList.remove('hl'); }
+        }
+    }
+
+    function highlight(cell) {
+        var gd = graphDiv();
+        if (!gd || !gd.data || !gd.layout || !window.Plotly) { return; }
+        if (cell === highlighted) { return; }
+        highlighted = cell;
+        setChipClass(cell);
+        var meta = gd.layout.meta || {};
+        var W = meta.width, D = meta.D;
+        if (cell === null || W === undefined || cell < 0 || cell >= D) {
+            window.Plotly.restyle(gd, {x: [[]], y: [[]], name: ['cell']}, [TRACE_HOVER]);
+            return;
+        }
+        var ys = decode(gd.data[TRACE_ALL].y);
+        var off = cell * (W + 1);
+        var x = new Array(W), y = new Array(W);
+        for (var k = 0; k < W; k++) { x[k] = k; y[k] = ys[off + k]; }
+        window.Plotly.restyle(gd, {x: [x], y: [y], name: ['cell ' + cell]}, [TRACE_HOVER]);
+    }
+
+    var clearTimer = null;
+    function scheduleClear() {
+        if (clearTimer) { clearTimeout(clearTimer); }
+        clearTimer = setTimeout(function () { clearTimer = null; highlight(null); }, 250);
+    }
+    function cancelClear() {
+        if (clearTimer) { clearTimeout(clearTimer); clearTimer = null; }
+    }
+
+    function cellFromHover(gd, pt) {
+        var meta = gd.layout.meta || {};
+        var W = meta.width;
+        if (W === undefined || pt.pointNumber === undefined) { return null; }
+        var idx = Math.floor(pt.pointNumber / (W + 1));
+        if (pt.curveNumber === TRACE_ALL) { return idx; }
+        if (pt.curveNumber === TRACE_S1 && meta.s1) { return meta.s1[idx]; }
+        return null;
+    }
+
+    function bindGraph() {
+        var gd = graphDiv();
+        if (!gd || typeof gd.on !== 'function' || gd._lvBound) { return; }
+        gd._lvBound = true;
+        gd.on('plotly_hover', function (ev) {
+            if (!ev || !ev.points || !ev.points.length) { return; }
+            var pt = ev.points[0];
+            if (pt.curveNumber === TRACE_HOVER) { cancelClear(); return; }
+            var cell = cellFromHover(gd, pt);
+            if (cell !== null) { cancelClear(); highlight(cell); }
+        });
+        gd.on('plotly_unhover', function () { scheduleClear(); });
+        gd.on('plotly_selected', function (ev) {
+            // the brushed range has been sent to the server; remove plotly's box
+            if (ev && ev.range) {
+                setTimeout(function () {
+                    if (gd.layout.selections && gd.layout.selections.length) {
+                        window.Plotly.relayout(gd, {selections: []});
+                    }
+                }, 0);
+            }
+        });
+    }
+
+    document.addEventListener('mouseover', function (e) {
+        var chip = e.target.closest ? e.target.closest('.s1-chip') : null;
+        if (chip) { cancelClear(); highlight(parseInt(chip.getAttribute('data-cell'), 10)); }
+    });
+    document.addEventListener('mouseout', function (e) {
+        var chip = e.target.closest ? e.target.closest('.s1-chip') : null;
+        if (chip && !(e.relatedTarget && chip.contains(e.relatedTarget))) { scheduleClear(); }
+    });
+    document.addEventListener('click', function (e) {
+        var x = e.target.closest ? e.target.closest('.chip-x') : null;
+        if (!x) { return; }
+        e.preventDefault();
+        var cell = parseInt(x.getAttribute('data-cell'), 10);
+        if (!isNaN(cell) && window.dash_clientside && window.dash_clientside.set_props) {
+            highlight(null);
+            window.dash_clientside.set_props('remove-cell', {data: {cell: cell, n: Date.now()}});
+        }
+    });
+    setInterval(bindGraph, 300);
+
+    window.dash_clientside = window.dash_clientside || {};
+    window.dash_clientside.lstmvis = {
+            chips: function (selection) {
+                var cells = (selection && selection.cells) || [];
+                if (!selection || !selection.sel) {
+                    return [{type: 'Span', namespace: 'dash_html_components',
+                             props: {className: 'text-muted small', children: 'brush a range over the words'}}];
+                }
+                if (!cells.length) {
+                    return [{type: 'Span', namespace: 'dash_html_components',
+                             props: {className: 'text-muted small', children: 'no cell is on over the whole range'}}];
+                }
+                return cells.map(function (c) {
+                    return {type: 'Span', namespace: 'dash_html_components', props: {
+                        className: 's1-chip', 'data-cell': String(c), title: 'cell ' + c + ' (hover: highlight)',
+                        children: [
+                            {type: 'Span', namespace: 'dash_html_components',
+                             props: {className: 'chip-label', children: String(c)}},
+                            {type: 'Span', namespace: 'dash_html_components',
+                             props: {className: 'chip-x', 'data-cell': String(c), role: 'button',
+                                     title: 'remove cell ' + c + ' from S1', children: '×'}}
+                        ]}};
+                });
+            },
+            replaceUrl: function (data) {
+                if (data && typeof data.search === 'string' && data.search !== window.location.search) {
+                    window.history.replaceState(window.history.state, '',
+                        window.location.pathname + data.search + window.location.hash);
+                    if (window.dash_clientside.set_props) {
+                        window.dash_clientside.set_props('url', {search: data.search});
+                    }
+                }
+                return window.dash_clientside.no_update;
+            }
+    };
+})();
