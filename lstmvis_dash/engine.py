@@ -1,8 +1,7 @@
 """Selection and matching, exactly as SPEC.md sections 1-3 define them, over the whole dataset.
 
-The threshold ℓ is turned into a threshold on the raw states once per query: `v >= ℓ` with
-`v = tanh(raw)` holds exactly when `raw >= r`, r the smallest float32 whose np.tanh reaches ℓ
-(np.tanh is monotone on float32). So no query computes a transform over the data.
+The threshold ℓ is turned into a threshold on the raw states once per query (thresholds.py), so no
+query computes a transform over the data; the kernels (kernels.py) do the scanning.
 """
 from __future__ import annotations
 
@@ -12,48 +11,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from numba import get_num_threads
+
 from . import kernels
 from .dataset import Dataset, check_range
+from .thresholds import code_threshold, raw_threshold
 
 TABLE_COLUMNS = ["start", "stop", "length", "overlap", "union"]
 HISTOGRAM_COLUMNS = ["length", "strict", "fuzzy"]
-_SIGN = np.int32(0x7FFFFFFF)
-
-
-def _to_key(x: np.ndarray) -> np.ndarray:
-    bits = np.asarray(x, np.float32).view(np.int32)
-    return np.where(bits >= 0, bits, bits ^ _SIGN)
-
-
-def _from_key(k: np.ndarray) -> np.ndarray:
-    k = np.asarray(k, np.int32)
-    return np.where(k >= 0, k, k ^ _SIGN).view(np.float32)
-
-
-def raw_threshold(transform: str, threshold: float) -> np.float32:
-    """The float32 r with: transform(raw) >= float32(threshold)  <=>  raw >= r (NaN never on)."""
-    level = np.float32(threshold)
-    if transform == "none":
-        return level
-    if level > 1:
-        return np.float32(np.inf)  # tanh never exceeds 1 and tanh(inf) == 1 < level: never on
-    if level <= -1:
-        return np.float32(-np.inf)
-    lo, hi = int(_to_key(np.float32(-np.inf))), int(_to_key(np.float32(np.inf)))
-    while hi - lo > 64:  # smallest key whose tanh reaches the level lies in (lo, hi]
-        mid = (lo + hi) // 2
-        if np.tanh(_from_key(np.array([mid]))[0]) >= level:
-            hi = mid
-        else:
-            lo = mid
-    keys = np.arange(lo, hi + 1, dtype=np.int64).astype(np.int32)
-    on = np.tanh(_from_key(keys)) >= level
-    first = int(np.argmax(on))
-    if not on[first] or not on[first:].all():
-        raise ArithmeticError(f"np.tanh is not monotone near {level}")
-    return _from_key(keys[first:first + 1])[0]
-
-
 def _check_threshold(threshold) -> float:
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
             or not math.isfinite(float(threshold)):
@@ -130,19 +95,9 @@ def _check_cells(cells, D: int) -> np.ndarray:
 def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.float32, pad_left: int, pad_right: int):
     """(a, b, overlap) of every candidate range for the cell set (SPEC.md 3.1-3.3)."""
     arrays = ds.arrays(layer)
-    T = len(ds)
-    docs = ds.documents
-    n = kernels.count_runs(arrays.cols, cells, thr, docs, T)
-    offsets = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
-    total = int(offsets[-1])
-    run_start = np.empty(total, np.int64)
-    run_end = np.empty(total, np.int64)
-    left_ok = np.empty(total, np.bool_)
-    right_ok = np.empty(total, np.bool_)
-    kernels.fill_runs(arrays.cols, cells, thr, docs, T, offsets, pad_left, pad_right,
-                      run_start, run_end, left_ok, right_ok)
-    return kernels.scan_candidates(run_start, run_end, left_ok, right_ok, docs, T, len(cells),
-                                   pad_left, pad_right)
+    k, ambiguous = code_threshold(arrays.edges, thr)
+    bits = kernels.on_bits(arrays.codes, cells, k, ambiguous, arrays.rows, thr, len(ds))
+    return kernels.scan_candidates(bits, ds.documents, len(ds), pad_left, pad_right, 4 * get_num_threads())
 
 
 def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, pad_right: int = 0,

@@ -2,8 +2,8 @@
 
 Rows (T, D) float32 are mapped straight from the HDF5 file when it stores them contiguously as
 little-endian float32; any other layout (chunked, compressed, float16/float64) is converted once into
-the index folder. Columns (D, T) float32 (the transposed copy, so one cell's whole history is one
-contiguous read) are always built once. Each copy carries a fingerprint of its source (file size,
+the index folder. Codes (D, T) uint8 (the transposed copy, quantised at the threshold grid of
+`thresholds.py`, so one cell's whole history is one short contiguous read) are always built once. Each copy carries a fingerprint of its source (file size,
 mtime, dataset path, shape, dtype) and is rebuilt when the source changes, never silently reused.
 
 The index folder is `<dataset>/.lstmvis-index/` when writable, else a folder under
@@ -24,6 +24,7 @@ import numpy as np
 
 from .progress import Progress
 from .store import INDEX_DIRNAME, LayerSource
+from .thresholds import grid_edges, quantise
 
 _BLOCK_BYTES = 64 << 20
 
@@ -46,7 +47,8 @@ def index_dir(folder: Path) -> Path:
 def fingerprint(src: LayerSource) -> dict:
     st = os.stat(src.file)
     return {"file": str(Path(src.file).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-            "h5path": src.h5path, "shape": list(src.shape), "dtype": str(np.dtype(src.dtype))}
+            "h5path": src.h5path, "shape": list(src.shape), "dtype": str(np.dtype(src.dtype)),
+            "transform": src.transform, "codes": "uint8-grid-v1"}
 
 
 def _slug(layer_id: str) -> str:
@@ -57,7 +59,8 @@ def _slug(layer_id: str) -> str:
 @dataclass(frozen=True)
 class LayerArrays:
     rows: np.ndarray        # (T, D) float32, raw states
-    cols: np.ndarray        # (D, T) float32, the same values transposed
+    codes: np.ndarray       # (D, T) uint8, the same values transposed and quantised at `edges`
+    edges: np.ndarray       # (255,) float32 raw thresholds of the grid
     fingerprint: dict
 
 
@@ -88,9 +91,9 @@ def _valid(meta_path: Path, fp: dict) -> bool:
         return False
 
 
-def _build(target: Path, shape: tuple, fill, fp: dict, label: str) -> None:
+def _build(target: Path, shape: tuple, dtype, fill, fp: dict, label: str) -> None:
     tmp = target.with_suffix(".tmp.npy")
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
     fill(out, label)
     out.flush()
     del out
@@ -103,7 +106,7 @@ def layer_arrays(src: LayerSource, idx: Path) -> LayerArrays:
     fp = fingerprint(src)
     T, D = src.shape
     slug = _slug(src.id)
-    cols_path = idx / f"cols-{slug}.npy"
+    codes_path = idx / f"codes-{slug}.npy"
     rows_path = idx / f"rows-{slug}.npy"
     with open(idx / f"{slug}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -115,18 +118,19 @@ def layer_arrays(src: LayerSource, idx: Path) -> LayerArrays:
                         for s, block in _read_blocks(src):
                             out[s:s + len(block)] = block
                             bar.update(len(block))
-                _build(rows_path, (T, D), fill_rows, fp, f"converting layer {src.id}")
+                _build(rows_path, (T, D), np.float32, fill_rows, fp, f"converting layer {src.id}")
             rows = np.load(rows_path, mmap_mode="r")
-        if not _valid(cols_path.with_suffix(".json"), fp):
-            def fill_cols(out, label):
+        edges = grid_edges(src.transform)
+        if not _valid(codes_path.with_suffix(".json"), fp):
+            def fill_codes(out, label):
                 step = max(1, _BLOCK_BYTES // (4 * D))
                 with Progress(label, T) as bar:
                     for s in range(0, T, step):
                         block = np.asarray(rows[s:s + step])
-                        out[:, s:s + len(block)] = block.T
+                        out[:, s:s + len(block)] = quantise(block, edges).T
                         bar.update(len(block))
-            _build(cols_path, (D, T), fill_cols, fp, f"indexing layer {src.id}")
-        cols = np.load(cols_path, mmap_mode="r")
-    if rows.shape != (T, D) or cols.shape != (D, T):
+            _build(codes_path, (D, T), np.uint8, fill_codes, fp, f"indexing layer {src.id}")
+        codes = np.load(codes_path, mmap_mode="r")
+    if rows.shape != (T, D) or codes.shape != (D, T):
         raise ValueError(f"index for layer {src.id!r} in {idx} has the wrong shape; delete it to rebuild")
-    return LayerArrays(rows, cols, fp)
+    return LayerArrays(rows, codes, edges, fp)

@@ -1,164 +1,164 @@
-"""Compiled kernels of the matching engine (numba). All of them compare raw states with a raw threshold.
+"""Compiled kernels of the matching engine (numba).
 
-A cell is on at t when `rows[t, c] >= thr` (the caller turns ℓ into the raw threshold `thr`).
-Runs are the maximal on-stretches of one cell, split at document boundaries.
+A cell is on at t when its raw state is >= the raw threshold `thr` (the engine turns ℓ into `thr`).
+The column index stores each cell's history as uint8 codes: code = number of grid edges <= raw, so
+`code > k` means on for sure, and `code == k` (only when `thr` is not itself an edge) needs the exact
+raw value.
+
+Matching works on `bits[:, t]`: the set of S1 cells on at t, as W 64-bit words. count[t] is its
+popcount; the candidates (maximal runs of count >= k for every k, split at documents) form a tree
+that one left-to-right scan with a stack walks, ANDing the bitsets of the positions inside each
+node, so every candidate's on-throughout set is known when it closes, in O(T·W + candidates).
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
-
-@njit(cache=True, parallel=True)
-def count_runs(cols, cells, thr, doc_starts, T):
-    """Number of on-runs of each selected cell (runs split at document starts)."""
-    n = np.zeros(len(cells), np.int64)
-    n_docs = len(doc_starts)
-    for i in prange(len(cells)):
-        x = cols[cells[i]]
-        k = 0
-        for d in range(n_docs):
-            ds = doc_starts[d]
-            de = doc_starts[d + 1] if d + 1 < n_docs else T
-            prev = False
-            for t in range(ds, de):
-                on = x[t] >= thr
-                k += on and not prev
-                prev = on
-        n[i] = k
-    return n
+_BLOCK = 4096
+_ONE = np.uint64(1)
 
 
 @njit(cache=True, parallel=True)
-def fill_runs(cols, cells, thr, doc_starts, T, offsets, pad_left, pad_right,
-              run_start, run_end, left_ok, right_ok):
-    """Start, end and pad flags of every run; cell i's runs go to offsets[i]:offsets[i+1].
+def on_bits(codes, cells, k, ambiguous, rows, thr, T):
+    """bits[j // 64, t] has bit j % 64 set when cell cells[j] is on at t."""
+    W = (len(cells) + 63) // 64
+    bits = np.zeros((W, T), np.uint64)
+    n_blocks = (T + _BLOCK - 1) // _BLOCK
+    kk = np.uint8(k)
+    for blk in prange(n_blocks):
+        t0 = blk * _BLOCK
+        t1 = min(T, t0 + _BLOCK)
+        for j in range(len(cells)):
+            c = cells[j]
+            shift = np.uint64(j & 63)
+            q = codes[c, t0:t1]
+            out = bits[j >> 6, t0:t1]
+            if k < 255:
+                for i in range(t1 - t0):
+                    out[i] |= np.uint64(q[i] > kk) << shift
+            if ambiguous:
+                for i in range(t1 - t0):
+                    if q[i] == kk and rows[t0 + i, c] >= thr:
+                        out[i] |= _ONE << shift
+    return bits
 
-    left_ok: the pad_left positions before the run (within its document) are all off.
-    right_ok: the pad_right positions after the run (within its document) are all off.
-    """
-    n_docs = len(doc_starts)
-    for i in prange(len(cells)):
-        x = cols[cells[i]]
-        k = offsets[i]
-        for d in range(n_docs):
-            ds = doc_starts[d]
-            de = doc_starts[d + 1] if d + 1 < n_docs else T
-            prev = False
-            first = k
-            for t in range(ds, de):
-                on = x[t] >= thr
-                if on and not prev:
-                    run_start[k] = t
-                if prev and not on:
-                    run_end[k] = t
-                    k += 1
-                prev = on
-            if prev:
-                run_end[k] = de
-                k += 1
-            for r in range(first, k):
-                s = run_start[r]
-                e = run_end[r]
-                lo = max(s - pad_left, ds)
-                left_ok[r] = r == first or run_end[r - 1] <= lo
-                hi = min(e + pad_right, de)
-                right_ok[r] = r == k - 1 or run_start[r + 1] >= hi
+
+@njit(cache=True, inline="always")
+def _popcount(x):
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
 
 
 @njit(cache=True)
-def _bucket(times, T):
-    """CSR buckets of run ids by time: ids at time t are order[ptr[t]:ptr[t+1]]."""
-    ptr = np.zeros(T + 2, np.int64)
-    for r in range(len(times)):
-        ptr[times[r] + 1] += 1
-    for t in range(T + 1):
-        ptr[t + 1] += ptr[t]
-    fill = ptr[:-1].copy()
-    order = np.empty(len(times), np.int64)
-    for r in range(len(times)):
-        order[fill[times[r]]] = r
-        fill[times[r]] += 1
-    return ptr, order
+def _overlap(acc, i, bits, a, b, doc_lo, doc_hi, pad_left, pad_right):
+    """|cells in acc[i] that are also off in the pads before a and after b (inside the document)|."""
+    W = bits.shape[0]
+    total = 0
+    lo = max(a - pad_left, doc_lo) if pad_left > 0 else a
+    hi = min(b + pad_right, doc_hi) if pad_right > 0 else b
+    for w in range(W):
+        m = acc[i, w]
+        for t in range(lo, a):
+            m &= ~bits[w, t]
+        for t in range(b, hi):
+            m &= ~bits[w, t]
+        total += _popcount(m)
+    return total
 
 
 @njit(cache=True)
-def scan_candidates(run_start, run_end, left_ok, right_ok, doc_starts, T, n_cells, pad_left, pad_right):
-    """All candidates (maximal runs of count >= k, any k, split at documents) with their overlap.
-
-    Returns (a, b, overlap). Candidates come out ordered by their end b.
-    """
-    n_runs = len(run_start)
-    sp, s_order = _bucket(run_start, T)
-    ep, e_order = _bucket(run_end, T)
-    cap = n_runs + 1
-    out_a = np.empty(cap, np.int64)
-    out_b = np.empty(cap, np.int64)
-    out_o = np.empty(cap, np.int64)
-    n_out = 0
-    level_start = np.zeros(n_cells + 2, np.int64)
-    act_s = np.empty(n_cells + 1, np.int64)     # active runs' starts, sorted
-    act_f = np.empty(n_cells + 1, np.bool_)     # and their left_ok flags
-    n_act = 0
-    h = 0
-    next_doc = 1
-    n_docs = len(doc_starts)
-    for t in range(T + 1):
-        at_doc = t == T or (next_doc < n_docs and doc_starts[next_doc] == t)
-        if at_doc and t < T:
-            next_doc += 1
-        n_new = n_act - (ep[t + 1] - ep[t]) + (sp[t + 1] - sp[t])
-        lo = 1 if at_doc else n_new + 1
-        # close levels lo..h: each distinct start is one candidate [start, t)
-        if h >= lo:
-            for k in range(lo, h + 1):
-                a = level_start[k]
-                if k > lo and a == level_start[k - 1]:
-                    continue
-                o = 0
-                if pad_right > 0:
-                    for j in range(ep[t], ep[t + 1]):
-                        r = e_order[j]
-                        if not right_ok[r]:
-                            continue
-                        if pad_left > 0:
-                            o += run_start[r] == a and left_ok[r]
-                        else:
-                            o += run_start[r] <= a
-                elif pad_left > 0:
-                    i = np.searchsorted(act_s[:n_act], a)
-                    while i < n_act and act_s[i] == a:
-                        o += act_f[i]
-                        i += 1
+def _scan_documents(bits, doc_starts, d0, d1, T, pad_left, pad_right, out_a, out_b, out_o, base):
+    """Scan documents d0..d1-1, writing candidates from out[base]; returns how many."""
+    W = bits.shape[0]
+    depth = W * 64 + 2
+    st_a = np.empty(depth, np.int64)       # open nodes: start,
+    st_lo = np.empty(depth, np.int64)      # levels lo < k <= hi,
+    st_hi = np.empty(depth, np.int64)
+    acc = np.empty((depth, W), np.uint64)  # and AND of the bitsets inside so far
+    full = ~np.uint64(0)
+    n = base
+    for d in range(d0, d1):
+        doc_lo = doc_starts[d]
+        doc_hi = doc_starts[d + 1] if d + 1 < len(doc_starts) else T
+        sp = 0
+        for t in range(doc_lo, doc_hi + 1):
+            c = 0
+            if t < doc_hi:
+                for w in range(W):
+                    c += _popcount(bits[w, t])
+            # close the nodes above c (a node straddling c is split: its upper levels close)
+            while sp > 0 and st_hi[sp - 1] > c:
+                out_a[n] = st_a[sp - 1]
+                out_b[n] = t
+                out_o[n] = _overlap(acc, sp - 1, bits, st_a[sp - 1], t, doc_lo, doc_hi, pad_left, pad_right)
+                n += 1
+                if st_lo[sp - 1] >= c:
+                    if sp > 1:
+                        for w in range(W):
+                            acc[sp - 2, w] &= acc[sp - 1, w]
+                    sp -= 1
                 else:
-                    o = np.searchsorted(act_s[:n_act], a, side="right")
-                out_a[n_out] = a
-                out_b[n_out] = t
-                out_o[n_out] = o
-                n_out += 1
-            h = lo - 1
-        if t == T:
-            break
-        # runs ending at t leave the active set, runs starting at t join it (latest start: append)
-        for j in range(ep[t], ep[t + 1]):
-            r = e_order[j]
-            s = run_start[r]
-            i = np.searchsorted(act_s[:n_act], s)
-            while act_f[i] != left_ok[r]:
-                i += 1
-            for m in range(i, n_act - 1):
-                act_s[m] = act_s[m + 1]
-                act_f[m] = act_f[m + 1]
-            n_act -= 1
-        for j in range(sp[t], sp[t + 1]):
-            r = s_order[j]
-            act_s[n_act] = t
-            act_f[n_act] = left_ok[r]
-            n_act += 1
-        for k in range(h + 1, n_act + 1):
-            level_start[k] = t
-        h = n_act
-    return out_a[:n_out], out_b[:n_out], out_o[:n_out]
+                    st_hi[sp - 1] = c
+                    break
+            if t == doc_hi:
+                break
+            top = st_hi[sp - 1] if sp > 0 else 0
+            if c > top:
+                st_a[sp] = t
+                st_lo[sp] = top
+                st_hi[sp] = c
+                for w in range(W):
+                    acc[sp, w] = full
+                sp += 1
+            if c > 0:
+                for w in range(W):
+                    acc[sp - 1, w] &= bits[w, t]
+    return n - base
+
+
+@njit(cache=True, parallel=True)
+def scan_candidates(bits, doc_starts, T, pad_left, pad_right, n_groups):
+    """Every candidate a:b with its overlap |S1 ∩ S2| (SPEC.md 3.1-3.3).
+
+    Documents are independent (no candidate crosses one), so groups of them are scanned in parallel.
+    A document of n tokens yields at most 2n + 1 candidates (a push and a split per position);
+    the output buffers are virtual memory until written.
+    """
+    n_docs = len(doc_starts)
+    n_groups = max(1, min(n_groups, n_docs))
+    bounds = np.empty(n_groups + 1, np.int64)  # document index where each group starts
+    bounds[0] = 0
+    for g in range(1, n_groups):
+        bounds[g] = max(bounds[g - 1], np.searchsorted(doc_starts, T * g // n_groups))
+    bounds[n_groups] = n_docs
+    base = np.empty(n_groups + 1, np.int64)
+    base[0] = 0
+    for g in range(n_groups):
+        lo = doc_starts[bounds[g]] if bounds[g] < n_docs else T
+        hi = doc_starts[bounds[g + 1]] if bounds[g + 1] < n_docs else T
+        base[g + 1] = base[g] + 2 * (hi - lo) + (bounds[g + 1] - bounds[g])
+    out_a = np.empty(base[n_groups], np.int32)
+    out_b = np.empty(base[n_groups], np.int32)
+    out_o = np.empty(base[n_groups], np.int32)
+    counts = np.zeros(n_groups, np.int64)
+    for g in prange(n_groups):
+        counts[g] = _scan_documents(bits, doc_starts, bounds[g], bounds[g + 1], T, pad_left, pad_right,
+                                    out_a, out_b, out_o, base[g])
+    total = counts.sum()
+    a = np.empty(total, np.int64)
+    b = np.empty(total, np.int64)
+    o = np.empty(total, np.int64)
+    k = 0
+    for g in range(n_groups):
+        for i in range(base[g], base[g] + counts[g]):
+            a[k] = out_a[i]
+            b[k] = out_b[i]
+            o[k] = out_o[i]
+            k += 1
+    return a, b, o
 
 
 @njit(cache=True, parallel=True)

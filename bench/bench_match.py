@@ -1,0 +1,122 @@
+"""Match speed and memory at T = 1,000,000, D = 650 against a naive exact numpy scan.
+
+    python bench/bench_match.py [--tokens 1000000] [--cells 650] [--queries 20] [--naive 5]
+
+Prints, for selections of 3-token ranges at threshold 0.3: the median and p95 time of `lv.match`,
+the same for a straightforward numpy implementation of SPEC.md section 3 on the same data (run on
+the first --naive queries; its results are checked equal to lv.match's), their ratio, and the
+process's private memory (RssAnon) before and after.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from synthetic import build, lv
+
+
+def rss_anon_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def naive_match(ds, layer, cells, threshold, top=50, min_length=2):
+    """SPEC.md section 3 written plainly with numpy (no index, no compiled code)."""
+    T = len(ds)
+    rows = ds.arrays(layer).rows
+    level = np.float32(threshold)
+    on = np.tanh(np.asarray(rows[:, cells], np.float32)) >= level      # (T, |S1|)
+    count = on.sum(axis=1)
+    doc_start = np.zeros(T + 1, bool)
+    doc_start[ds.documents] = True
+    doc_start[T] = True
+    pairs = set()
+    for k in range(1, len(cells) + 1):
+        up = count >= k
+        before = np.concatenate([[False], up[:-1]]) & ~doc_start[:T]
+        after = np.concatenate([up[1:], [False]]) & ~doc_start[1:]
+        starts = np.flatnonzero(up & ~before)
+        ends = np.flatnonzero(up & ~after) + 1
+        pairs.update(zip(starts.tolist(), ends.tolist()))
+    ab = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    a, b = ab[:, 0], ab[:, 1]
+    overlap = np.zeros(len(a), np.int64)
+    for j in range(len(cells)):
+        prefix = np.concatenate([[0], np.cumsum(on[:, j])])
+        overlap += (prefix[b] - prefix[a]) == (b - a)
+    length = b - a
+    keep = (overlap >= 1) & (length >= min_length)
+    a, b, overlap, length = a[keep], b[keep], overlap[keep], length[keep]
+    cutoff = np.sort(overlap)[::-1][min(top, len(overlap)) - 1]
+    need = overlap >= cutoff
+    a, b, overlap, length = a[need], b[need], overlap[need], length[need]
+    s2 = np.array([(np.tanh(np.asarray(rows[x:y], np.float32)) >= level).all(axis=0).sum()
+                   for x, y in zip(a, b)], dtype=np.int64)
+    union = len(cells) + s2 - overlap
+    order = np.lexsort((a, -length, union, -overlap))[:top]
+    return np.stack([a[order], b[order], length[order], overlap[order], union[order]], axis=1)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tokens", type=int, default=1_000_000)
+    ap.add_argument("--cells", type=int, default=650)
+    ap.add_argument("--queries", type=int, default=20)
+    ap.add_argument("--naive", type=int, default=5)
+    ap.add_argument("--threshold", type=float, default=0.3)
+    args = ap.parse_args()
+
+    folder = build(f"markov_{args.tokens}_{args.cells}", args.tokens, args.cells)
+    ds = lv.open_dataset(folder)
+    layer = ds.layers[0]
+    rng = np.random.default_rng(42)
+    ds.arrays(layer)  # build the index once, outside the timings
+    # warm the page cache and compile the kernels
+    np.asarray(ds.arrays(layer).codes).sum()
+    np.asarray(ds.arrays(layer).rows).sum()
+    lv.match(ds, layer, [0, 1], args.threshold)
+    print(f"dataset: T={len(ds):,} D={ds.dims(layer)} documents={len(ds.documents)}")
+    print(f"RssAnon before queries: {rss_anon_mb():.0f} MB")
+
+    times, naive_times, sizes, n_cand = [], [], [], []
+    peak = 0.0
+    while len(times) < args.queries:
+        start = int(rng.integers(0, len(ds) - 3))
+        s1 = lv.select(ds, layer, start, start + 3, args.threshold)
+        if len(s1) == 0:
+            continue
+        t0 = time.perf_counter()
+        m = lv.match(ds, layer, s1, args.threshold)
+        times.append(time.perf_counter() - t0)
+        peak = max(peak, rss_anon_mb())
+        sizes.append(len(s1))
+        n_cand.append(m.n_candidates)
+        if len(naive_times) < args.naive:
+            t0 = time.perf_counter()
+            ref = naive_match(ds, layer, s1, args.threshold)
+            naive_times.append(time.perf_counter() - t0)
+            got = m.table.to_numpy()
+            if not np.array_equal(got, ref):
+                raise SystemExit(f"MISMATCH at selection {start}:{start + 3}")
+
+    def stats(xs):
+        xs = np.array(xs) * 1000
+        return np.median(xs), np.percentile(xs, 95)
+
+    med, p95 = stats(times)
+    nmed, np95 = stats(naive_times)
+    print(f"|S1| per query: median {int(np.median(sizes))} (min {min(sizes)}, max {max(sizes)}); "
+          f"candidates per query: median {int(np.median(n_cand)):,}")
+    print(f"lv.match    over {len(times)} queries: median {med:7.1f} ms   p95 {p95:7.1f} ms   (target: median <= 50 ms)")
+    print(f"naive numpy over {len(naive_times)} queries: median {nmed:7.1f} ms   p95 {np95:7.1f} ms   (same results: yes)")
+    print(f"speed-up (median): {nmed / med:.1f}x")
+    print(f"RssAnon peak during queries: {peak:.0f} MB   (target <= 400 MB)")
+
+
+if __name__ == "__main__":
+    main()
