@@ -82,6 +82,40 @@ def _check_ids(kind: str, values: Iterable) -> list:
     return ids
 
 
+def _check_documents(documents) -> np.ndarray:
+    if documents is None:
+        return np.zeros(1, np.int64)
+    try:
+        docs = np.asarray(list(documents) if not hasattr(documents, "dtype") else documents)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"documents must be a list of integer start offsets ({e})") from None
+    if docs.size and (docs.dtype.kind not in "iuf" or docs.dtype == bool or
+                      (docs.dtype.kind == "f" and not np.all(np.isfinite(docs) & (docs == np.round(docs))))):
+        raise ValueError(f"documents must be integer start offsets, got {documents!r}")
+    return docs.astype(np.int64)
+
+
+def _value_kind(v) -> str:
+    if isinstance(v, str):
+        return "str"
+    if isinstance(v, (bool, np.bool_)):
+        return "bool"
+    if isinstance(v, (int, np.integer)):
+        return "int"
+    if isinstance(v, (float, np.floating)):
+        return "float"
+    return type(v).__name__
+
+
+def _check_value_types(name: str, values: list) -> None:
+    """Values given as a Python list must be all strings, all booleans, or all numbers."""
+    kinds = {_value_kind(v) for v in values}
+    if kinds <= {"str"} or kinds <= {"bool"} or kinds <= {"int", "float"}:
+        return
+    raise ValueError(f"annotation {name!r}: values must be all strings, all booleans or all numbers, "
+                     f"got {sorted(kinds)}")
+
+
 def _annotation_kind(name: str, values: np.ndarray) -> tuple[str, str]:
     if values.dtype.kind == "b":
         return "categorical", "bool"
@@ -114,7 +148,7 @@ def write_dataset(path, tokens: Sequence[str], states: Mapping[str, np.ndarray],
         raise ValueError("tokens must not be empty")
     if not isinstance(states, Mapping) or not states:
         raise ValueError("states must be a non-empty mapping {layer_id: array (T, D)}")
-    layer_ids = _check_ids("layer", states.keys())
+    layer_ids = _check_ids("states: layer", states.keys())
     transforms = dict(transforms or {})
     unknown = set(transforms) - set(states)
     if unknown:
@@ -125,7 +159,10 @@ def write_dataset(path, tokens: Sequence[str], states: Mapping[str, np.ndarray],
     arrays = {}
     for lid, arr in zip(layer_ids, states.values()):
         if not hasattr(arr, "shape") or not hasattr(arr, "dtype"):
-            arr = np.asarray(arr)
+            try:
+                arr = np.asarray(arr)
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"states[{lid!r}] must be a (T, D) array of numbers ({e})") from None
         if len(arr.shape) != 2:
             raise ValueError(f"states[{lid!r}] must be 2-D (T, D), got shape {tuple(arr.shape)}")
         if arr.shape[0] != T:
@@ -135,7 +172,7 @@ def write_dataset(path, tokens: Sequence[str], states: Mapping[str, np.ndarray],
         if np.dtype(arr.dtype).kind not in "fiu":
             raise ValueError(f"states[{lid!r}] must be numeric, got {arr.dtype}")
         arrays[lid] = arr
-    docs = np.asarray([0] if documents is None else list(documents), dtype=np.int64)
+    docs = _check_documents(documents)
     if docs.ndim != 1 or len(docs) == 0 or docs[0] != 0:
         raise ValueError("documents must be a list of start offsets beginning with 0")
     if np.any(np.diff(docs) <= 0) or docs[-1] >= T:
@@ -144,7 +181,13 @@ def write_dataset(path, tokens: Sequence[str], states: Mapping[str, np.ndarray],
     for aname, values in (annotations or {}).items():
         if not isinstance(aname, str) or not aname or "/" in aname:
             raise ValueError(f"annotation name {aname!r} must be a non-empty string without '/'")
-        values = np.asarray(list(values) if not hasattr(values, "dtype") else values)
+        if not hasattr(values, "dtype"):
+            values = list(values)
+            _check_value_types(aname, values)
+        try:
+            values = np.asarray(values)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"annotation {aname!r}: expected one value per token ({e})") from None
         if values.ndim != 1 or len(values) != T:
             raise ValueError(f"annotation {aname!r} has {values.shape} values but there are {T} tokens")
         annos[aname] = (values, *_annotation_kind(aname, values))
