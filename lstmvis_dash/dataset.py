@@ -98,7 +98,8 @@ class Dataset:
                 st = os.stat(src.file)
             except OSError as e:
                 raise ValueError(f"dataset {self.name!r}: layer {layer!r} file is gone ({e})") from None
-            if (st.st_size, st.st_mtime_ns) == (cached.fingerprint["size"], cached.fingerprint["mtime_ns"]):
+            key = _index.stat_key(st)
+            if all(cached.fingerprint.get(k) == v for k, v in key.items()):
                 return cached
         try:
             arrays = _index.layer_arrays(src, _index.index_dir(self.folder))

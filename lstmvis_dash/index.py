@@ -44,9 +44,16 @@ def index_dir(folder: Path) -> Path:
     return cache
 
 
+def stat_key(st: os.stat_result) -> dict:
+    """What identifies one version of a file. Size and mtime alone miss a rewrite of the same size
+    within one tick of the file-system clock (or with its mtime restored); the inode (a replaced
+    file is a new one) and the ctime (which no program can set back) catch those."""
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ino": st.st_ino, "ctime_ns": st.st_ctime_ns}
+
+
 def fingerprint(src: LayerSource) -> dict:
     st = os.stat(src.file)
-    return {"file": str(Path(src.file).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+    return {"file": str(Path(src.file).resolve()), **stat_key(st),
             "h5path": src.h5path, "shape": list(src.shape), "dtype": str(np.dtype(src.dtype)),
             "transform": src.transform, "codes": "uint8-grid-v1"}
 
@@ -68,10 +75,19 @@ def _direct_rows(src: LayerSource) -> np.ndarray | None:
     """A memory map of the HDF5 dataset itself, when its bytes are a plain float32 array."""
     with h5py.File(src.file, "r") as f:
         d = f[src.h5path]
+        _check_shape(src, d)
         offset = d.id.get_offset()
         if d.chunks is not None or d.compression or d.dtype != np.dtype("<f4") or offset is None:
             return None
     return np.memmap(src.file, dtype="<f4", mode="r", offset=offset, shape=tuple(src.shape))
+
+
+def _check_shape(src: LayerSource, d) -> None:
+    """The file may have been rewritten since the dataset was opened: its shape must still fit."""
+    T, D = src.shape
+    if len(d.shape) != 2 or d.shape[1] != D or d.shape[0] < T:
+        raise ValueError(f"{src.file}: layer {src.id!r} changed on disk (shape {tuple(d.shape)}, "
+                         f"was opened as {(T, D)}); open the dataset again")
 
 
 def _read_blocks(src: LayerSource):
