@@ -218,6 +218,16 @@ def train(torch, model, ids: np.ndarray, *, epochs: int, bptt: int, lr: float,
             "stopped_early": stopped_early}
 
 
+def depth4_match_share(lv, ds, layer: str, start: int, stop: int, threshold: float, top: int = 50):
+    """Select start:stop in `layer`, match the selection, and return (|S1|, share of the positions
+    covered by the top matches whose depth annotation is 4)."""
+    cells = lv.select(ds, layer, start, stop, threshold)
+    table = lv.match(ds, layer, cells, threshold, top=top).table
+    depth = np.asarray(ds.annotation("depth", 0, len(ds)))
+    pos = [t for a, b in zip(table["start"], table["stop"]) for t in range(a, b)]
+    return len(cells), float(np.mean(depth[pos] == 4)) if pos else float("nan")
+
+
 # ----------------------------------------------------------------------------------------------
 
 
@@ -290,6 +300,15 @@ def main(argv=None) -> int:
                            compression="gzip")
     size = sum(p.stat().st_size for p in Path(out).rglob("*") if p.is_file())
     print(f"wrote {out} ({size / 1e6:.1f} MB): layers {list(states)}, T={len(ids)}")
+
+    # the hypothesis of the paper's section 6.1: select a depth-4 phrase "( 4 4", match it
+    ds = lv.open_dataset(out)
+    text = " ".join(TOKENS[i] for i in ids)
+    a = text.index("( 4 4 ") // 2
+    for layer in ds.layers:
+        n, share = depth4_match_share(lv, ds, layer, a, a + 3, 0.3)
+        print(f"select {layer} {a}:{a + 3} '( 4 4' at threshold 0.3: |S1| = {n}, "
+              f"{share:.0%} of the positions in the top 50 matches are at depth 4", flush=True)
     return 0
 
 
