@@ -14,7 +14,9 @@ The script trains a 2-layer LSTM language model (PyTorch, CPU, one thread), prin
 loss beside that best achievable loss, then records cell and hidden states of both layers at
 every step of a held-out stream and writes them with `lstmvis_dash.write_dataset`.
 
-torch is an optional extra, imported only by this script: ``pip install torch``.
+torch is an optional extra, imported only by this script. The bundled data/parens was built with
+``pip install torch==2.13.0`` (CPU) and the defaults; with that version the run reproduces it
+byte for byte (seeded, one thread).
 """
 from __future__ import annotations
 
@@ -29,8 +31,8 @@ import numpy as np
 TOKENS = ["(", ")", "0", "1", "2", "3", "4"]
 OPEN, CLOSE = 0, 1          # token ids; the digit d has id 2 + d
 MAX_DEPTH = 4
-# PROBS[d] = (P(open), P(close), P(digit d)) given current depth d. Opening is likelier than
-# closing below depth 4, so deep nesting is common: tokens at depth 0..4 are about
+# PROBS[d] = (P(open), P(close), P(digit d)) given current depth d. Below depth 4 opening is at
+# least as likely as closing, so deep nesting is common: tokens at depth 0..4 are about
 # 8% / 15% / 20% / 26% / 31% of a long stream.
 PROBS = np.array([
     [0.40, 0.00, 0.60],
@@ -251,7 +253,7 @@ def main(argv=None) -> int:
     try:
         import torch
     except ImportError:
-        print("this script needs PyTorch (an optional extra): pip install torch", file=sys.stderr)
+        print("this script needs PyTorch (an optional extra): pip install torch==2.13.0", file=sys.stderr)
         return 2
     import lstmvis_dash as lv
 
