@@ -296,7 +296,12 @@ class _RNNRecorder:
 
         def post(_module, _args, _kwargs, output):
             inp, hx = pending.pop()
-            states, _ = self.states(inp, hx)
+            states, lengths = self.states(inp, hx)
+            if lengths is not None:           # a PackedSequence: zeros past each length, like its output
+                torch = _torch()
+                L = next(iter(states.values())).shape[1]
+                valid = torch.arange(L).unsqueeze(0) < lengths.unsqueeze(1)
+                states = {k: v * valid.unsqueeze(2).to(device=v.device, dtype=v.dtype) for k, v in states.items()}
             self._check(states, output)
             self.calls.append(states)
 

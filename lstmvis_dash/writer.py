@@ -75,7 +75,7 @@ class DatasetWriter:
 
     def __init__(self, path, *, name: str | None = None, description: str | None = None,
                  transforms: Mapping[str, str] | None = None, dtype: str = "float32",
-                 progress: bool = True, buffer_bytes: int = 16 << 20, block_bytes: int = 64 << 20):
+                 progress: bool = True, buffer_bytes: int = 2 << 20, block_bytes: int = 2 << 20):
         self.path = Path(path)
         if dtype not in _STATE_DTYPES:
             raise ValueError(f"dtype must be one of {sorted(_STATE_DTYPES)}, got {dtype!r}")
@@ -216,9 +216,12 @@ class DatasetWriter:
             return
         f, s, e = self._file, self._flushed, self._T
 
-        def put(ds, parts):
+        def put(ds, parts):                 # piece by piece: no second copy of the buffer
             ds.resize(e, axis=0)
-            ds[s:e] = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            at = s
+            for p in parts:
+                ds[at:at + len(p)] = p
+                at += len(p)
 
         put(f["ids"], [p[0] for p in self._pending])
         for k, (lid, _) in enumerate(self._layers):
