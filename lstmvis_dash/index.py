@@ -1,10 +1,12 @@
 """The prepared copies the engine reads: memory maps of a layer's raw states by rows and by columns.
 
-Rows (T, D) float32 are mapped straight from the HDF5 file when it stores them contiguously as
-little-endian float32; any other layout (chunked, compressed, float16/float64) is converted once into
-the index folder. Codes (D, T) uint8 (the transposed copy, quantised at the threshold grid of
-`thresholds.py`, so one cell's whole history is one short contiguous read) are always built once. Each copy carries a fingerprint of its source (file size,
-mtime, dataset path, shape, dtype) and is rebuilt when the source changes, never silently reused.
+Rows (T, D) are mapped straight from the HDF5 file when it stores them contiguously as
+little-endian float32 or float16; any other layout (chunked, compressed, other types) is converted
+once into the index folder (float16 stays float16, everything else becomes float32, which is what
+SPEC.md's `raw.astype(float32)` reads anyway). Codes (D, T) uint8 (the transposed copy, quantised
+at the threshold grid of `thresholds.py`, so one cell's whole history is one short contiguous read)
+are always built once. Each copy carries a fingerprint of its source (file identity and times,
+dataset path, shape, dtype) and is rebuilt when the source changes, never silently reused.
 
 The index folder is `<dataset>/.lstmvis-index/` when writable, else a folder under
 `$LSTMVIS_CACHE` (default `~/.cache/lstmvis_dash`).
@@ -27,6 +29,7 @@ from .store import INDEX_DIRNAME, LayerSource
 from .thresholds import grid_edges, quantise
 
 _BLOCK_BYTES = 64 << 20
+_MAPPABLE = (np.dtype("<f4"), np.dtype("<f2"))
 
 
 def index_dir(folder: Path) -> Path:
@@ -55,7 +58,7 @@ def fingerprint(src: LayerSource) -> dict:
     st = os.stat(src.file)
     return {"file": str(Path(src.file).resolve()), **stat_key(st),
             "h5path": src.h5path, "shape": list(src.shape), "dtype": str(np.dtype(src.dtype)),
-            "transform": src.transform, "codes": "uint8-grid-v1"}
+            "transform": src.transform, "codes": "uint8-grid-v1", "rows": str(rows_dtype(src))}
 
 
 def _slug(layer_id: str) -> str:
@@ -65,21 +68,27 @@ def _slug(layer_id: str) -> str:
 
 @dataclass(frozen=True)
 class LayerArrays:
-    rows: np.ndarray        # (T, D) float32, raw states
+    rows: np.ndarray        # (T, D) float32 or float16, raw states
     codes: np.ndarray       # (D, T) uint8, the same values transposed and quantised at `edges`
     edges: np.ndarray       # (255,) float32 raw thresholds of the grid
     fingerprint: dict
 
 
 def _direct_rows(src: LayerSource) -> np.ndarray | None:
-    """A memory map of the HDF5 dataset itself, when its bytes are a plain float32 array."""
+    """A memory map of the HDF5 dataset itself, when its bytes are a plain float32/float16 array."""
     with h5py.File(src.file, "r") as f:
         d = f[src.h5path]
         _check_shape(src, d)
         offset = d.id.get_offset()
-        if d.chunks is not None or d.compression or d.dtype != np.dtype("<f4") or offset is None:
+        if d.chunks is not None or d.compression or d.dtype not in _MAPPABLE or offset is None:
             return None
-    return np.memmap(src.file, dtype="<f4", mode="r", offset=offset, shape=tuple(src.shape))
+        dtype = d.dtype
+    return np.memmap(src.file, dtype=dtype, mode="r", offset=offset, shape=tuple(src.shape))
+
+
+def rows_dtype(src: LayerSource) -> np.dtype:
+    """The dtype of the row copy: float16 sources stay float16, others become float32."""
+    return np.dtype("<f2") if np.dtype(src.dtype) == np.float16 else np.dtype("<f4")
 
 
 def _check_shape(src: LayerSource, d) -> None:
@@ -91,13 +100,13 @@ def _check_shape(src: LayerSource, d) -> None:
 
 
 def _read_blocks(src: LayerSource):
-    """Yields (start, float32 block) over the source rows, in blocks of about 64 MB."""
+    """Yields (start, block) over the source rows, in blocks of about 64 MB."""
     T, D = src.shape
     step = max(1, _BLOCK_BYTES // (4 * D))
     with h5py.File(src.file, "r") as f:
         d = f[src.h5path]
         for s in range(0, T, step):
-            yield s, np.asarray(d[s:s + step], dtype=np.float32)
+            yield s, np.asarray(d[s:s + step], dtype=rows_dtype(src))
 
 
 def _valid(meta_path: Path, fp: dict) -> bool:
@@ -134,7 +143,7 @@ def layer_arrays(src: LayerSource, idx: Path) -> LayerArrays:
                         for s, block in _read_blocks(src):
                             out[s:s + len(block)] = block
                             bar.update(len(block))
-                _build(rows_path, (T, D), np.float32, fill_rows, fp, f"converting layer {src.id}")
+                _build(rows_path, (T, D), rows_dtype(src), fill_rows, fp, f"converting layer {src.id}")
             rows = np.load(rows_path, mmap_mode="r")
         edges = grid_edges(src.transform)
         if not _valid(codes_path.with_suffix(".json"), fp):
@@ -142,7 +151,7 @@ def layer_arrays(src: LayerSource, idx: Path) -> LayerArrays:
                 step = max(1, _BLOCK_BYTES // (4 * D))
                 with Progress(label, T) as bar:
                     for s in range(0, T, step):
-                        block = np.asarray(rows[s:s + step])
+                        block = np.asarray(rows[s:s + step], dtype=np.float32)
                         out[:, s:s + len(block)] = quantise(block, edges).T
                         bar.update(len(block))
             _build(codes_path, (D, T), np.uint8, fill_codes, fp, f"indexing layer {src.id}")

@@ -13,10 +13,42 @@ node, so every candidate's on-throughout set is known when it closes, in O(T·W 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 _BLOCK = 4096
 _ONE = np.uint64(1)
+
+
+def as_kernel_rows(rows: np.ndarray) -> np.ndarray:
+    """numba has no float16: float16 rows go in as their uint16 bit patterns."""
+    return rows.view(np.uint16) if rows.dtype == np.float16 else rows
+
+
+@njit(cache=True, inline="always")
+def _half_to_float(u):
+    """The exact float32 value of IEEE half-precision bits u."""
+    exp = (u >> 10) & 0x1F
+    man = np.float64(u & 0x3FF)
+    if exp == 0:
+        val = man * 2.0 ** -24
+    elif exp == 31:
+        val = np.inf if man == 0 else np.nan
+    else:
+        val = (1024.0 + man) * 2.0 ** (np.int64(exp) - 25)
+    return np.float32(-val if (u >> 15) & 1 else val)
+
+
+def _value(x):
+    """A raw state as float32 (compile-time dispatch on the row type)."""
+
+
+@overload(_value, inline="always")
+def _value_impl(x):
+    if isinstance(x, types.Float):
+        return lambda x: x
+    if isinstance(x, types.Integer):
+        return lambda x: _half_to_float(x)
 
 
 @njit(cache=True, parallel=True)
@@ -39,7 +71,7 @@ def on_bits(codes, cells, k, ambiguous, rows, thr, T):
                     out[i] |= np.uint64(q[i] > kk) << shift
             if ambiguous:
                 for i in range(t1 - t0):
-                    if q[i] == kk and rows[t0 + i, c] >= thr:
+                    if q[i] == kk and _value(rows[t0 + i, c]) >= thr:
                         out[i] |= _ONE << shift
     return bits
 
@@ -172,16 +204,16 @@ def s2_sizes(rows, thr, a, b, doc_lo, doc_hi, pad_left, pad_right):
         for t in range(a[i], b[i]):
             x = rows[t]
             for c in range(D):
-                alive[c] &= x[c] >= thr
+                alive[c] &= _value(x[c]) >= thr
         if pad_left > 0:
             for t in range(max(a[i] - pad_left, doc_lo[i]), a[i]):
                 x = rows[t]
                 for c in range(D):
-                    alive[c] &= not (x[c] >= thr)
+                    alive[c] &= not (_value(x[c]) >= thr)
         if pad_right > 0:
             for t in range(b[i], min(b[i] + pad_right, doc_hi[i])):
                 x = rows[t]
                 for c in range(D):
-                    alive[c] &= not (x[c] >= thr)
+                    alive[c] &= not (_value(x[c]) >= thr)
         out[i] = alive.sum()
     return out
