@@ -102,8 +102,11 @@ def test_writer_matches_write_dataset_byte_for_byte_content(tmp_path):
     np.testing.assert_array_equal(ds.raw("x", 0, 1000), states)
     assert ds.annotation("l", 0, 1000) == annos["l"].tolist()
     assert ds.annotation("b", 0, 1000) == annos["b"].tolist()
-    from lstmvis_dash.index import _direct_rows
-    assert _direct_rows(ds.layer_source("x")) is not None, "states must be memory-mappable"
+    import h5py
+    with h5py.File(tmp_path / "w" / "dataset.h5") as f:     # memory-mappable: contiguous float32
+        d = f["states/0"]
+        assert d.chunks is None and d.compression is None and d.dtype == np.dtype("<f4")
+        assert d.id.get_offset() is not None
 
 
 def test_writer_errors_and_abort(tmp_path):
