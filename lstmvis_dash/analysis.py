@@ -12,9 +12,10 @@ document boundaries: each string literal, each comment, each stretch at one brac
 `lv.select(ds, layer, start, stop, threshold)` (no padding), as a boolean row.
 
 Built for an interactive view: one pass over the annotation codes finds the ranges, and the
-patterns are minima of the raw state rows over all ranges at once (`np.minimum.reduceat`)
-compared with the raw threshold of ℓ (thresholds.py), so no transform is computed; rows are read
-in blocks, so memory is bounded by the block, not by T.
+patterns are minima over all ranges at once (`np.minimum.reduceat`) of the index's uint8 codes
+(exact for thresholds on the slider grid), falling back to the raw rows compared with the raw
+threshold of ℓ (thresholds.py) only where a code cannot decide, so no transform is computed.
+Data are read in blocks, so memory is bounded by the block, not by T.
 """
 from __future__ import annotations
 
@@ -25,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Dataset
-from .thresholds import raw_threshold
+from .thresholds import code_threshold, raw_threshold
 
-_BLOCK_ROWS_BYTES = 64 << 20     # float32 rows read at once when computing patterns
+_BLOCK_ROWS_BYTES = 64 << 20     # bytes of codes / float32 rows read at once
 
 
 @dataclass
@@ -155,11 +156,44 @@ def annotated_ranges(ds: Dataset, annotation: str, value=None, min_length: int =
     return starts[keep].astype(np.int64), stops[keep].astype(np.int64), run_codes[keep]
 
 
+def _block_mins(source, starts, stops, block: int, transposed: bool, dtype):
+    """Yields (i, j, mins): mins (j - i, D) = minimum of source over each range starts[k]:stops[k],
+    k = i … j-1, one np.minimum.reduceat per block of about `block` positions (a single range
+    longer than a block is read on its own). `source` is (T, D), or (D, T) when `transposed`."""
+    i, n = 0, len(starts)
+    while i < n:
+        lo = int(starts[i])
+        j = max(int(np.searchsorted(stops, lo + block, side="right")), i + 1)
+        hi = int(stops[j - 1])
+        chunk = np.asarray(source[:, lo:hi] if transposed else source[lo:hi], dtype=dtype)
+        idx = np.empty(2 * (j - i), dtype=np.int64)
+        idx[0::2] = starts[i:j] - lo
+        idx[1::2] = stops[i:j] - lo
+        if idx[-1] == hi - lo:                  # reduceat's last segment runs to the end anyway
+            idx = idx[:-1]
+        if transposed:
+            mins = np.minimum.reduceat(chunk, idx, axis=1)[:, 0::2].T
+        else:
+            mins = np.minimum.reduceat(chunk, idx, axis=0)[0::2]
+        yield i, j, mins
+        i = j
+
+
+def _raw_patterns(rows, starts, stops, thr: np.float32, out: np.ndarray) -> None:
+    block = max(1, _BLOCK_ROWS_BYTES // (4 * rows.shape[1]))
+    for i, j, mins in _block_mins(rows, starts, stops, block, False, np.float32):
+        with np.errstate(invalid="ignore"):
+            out[i:j] = mins >= thr              # a NaN in a range makes its min NaN: off
+
+
 def range_patterns(ds: Dataset, layer: str, starts: np.ndarray, stops: np.ndarray,
                    threshold: float) -> np.ndarray:
     """bool (n, D): cells on at every position of each range starts[i]:stops[i] (lv.select, no pads).
 
-    Ranges must be non-empty, sorted by start and not overlapping.
+    Ranges must be non-empty, sorted by start and not overlapping. Reads the index's uint8 codes
+    (D, T), which decide every cell exactly when ℓ is on the threshold grid (the slider's steps);
+    off the grid, only ranges whose minimum code sits on the ambiguous code are re-read from the
+    raw float rows. Either way the answer is the exact one.
     """
     ds.layer_source(layer)
     threshold = _check_threshold(threshold)
@@ -174,25 +208,18 @@ def range_patterns(ds: Dataset, layer: str, starts: np.ndarray, stops: np.ndarra
     thr = raw_threshold(ds.transform(layer), threshold)
     if np.isnan(thr):
         return out                              # a level above tanh's range: never on
-    rows = ds.arrays(layer).rows
-    block = max(1, _BLOCK_ROWS_BYTES // (4 * D))
-    i, n = 0, len(starts)
-    while i < n:
-        # ranges i..j-1 whose rows fit in one block (a single longer range is read on its own)
-        lo = int(starts[i])
-        j = int(np.searchsorted(stops, lo + block, side="right"))
-        j = max(j, i + 1)
-        hi = int(stops[j - 1])
-        chunk = np.asarray(rows[lo:hi], dtype=np.float32)
-        idx = np.empty(2 * (j - i), dtype=np.int64)
-        idx[0::2] = starts[i:j] - lo
-        idx[1::2] = stops[i:j] - lo
-        if idx[-1] == len(chunk):               # reduceat's last segment runs to the end anyway
-            idx = idx[:-1]
-        mins = np.minimum.reduceat(chunk, idx, axis=0)[0::2]
-        with np.errstate(invalid="ignore"):
-            out[i:j] = mins >= thr              # NaN anywhere in a range: its min is NaN, off
-        i = j
+    arrays = ds.arrays(layer)
+    k, ambiguous = code_threshold(arrays.edges, thr)
+    unsure = np.zeros(len(starts), dtype=bool)
+    block = max(1, _BLOCK_ROWS_BYTES // D)
+    for i, j, mins in _block_mins(arrays.codes, starts, stops, block, True, np.uint8):
+        out[i:j] = mins > k
+        if ambiguous:
+            unsure[i:j] = (mins == k).any(axis=1)
+    if unsure.any():
+        sub = np.zeros((int(unsure.sum()), D), dtype=bool)
+        _raw_patterns(arrays.rows, starts[unsure], stops[unsure], thr, sub)
+        out[unsure] = sub
     return out
 
 

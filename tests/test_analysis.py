@@ -47,7 +47,9 @@ def brute_ranges(ds, name, wanted=None):
     return out
 
 
-@pytest.mark.parametrize("layer,threshold", [("c", 0.3), ("c", -0.2), ("h", 0.3), ("h", 0.0)])
+# on the slider grid (codes decide) and off it (raw rows decide where codes cannot)
+@pytest.mark.parametrize("layer,threshold", [("c", 0.3), ("c", -0.2), ("h", 0.3), ("h", 0.0),
+                                             ("c", 0.3051), ("h", 0.29999), ("h", 0.123), ("c", -1.0)])
 def test_patterns_equal_select_on_each_range(ds, layer, threshold):
     pats = analysis.patterns(ds, layer, "kind", threshold=threshold)
     ref = brute_ranges(ds, "kind")
@@ -90,10 +92,12 @@ def test_max_ranges_spreads_and_blocks_agree(ds, monkeypatch):
     assert few.starts[0] == full.starts[0] and few.stops[-1] == full.stops[-1]
     idx = np.searchsorted(full.starts, few.starts)
     np.testing.assert_array_equal(few.matrix, full.matrix[idx])
-    # tiny read blocks (one range at a time, ranges longer than a block) give the same matrix
+    off_grid = analysis.patterns(ds, "c", "kind", threshold=0.1234)
+    # tiny read blocks (one range at a time, ranges longer than a block) give the same matrices
     monkeypatch.setattr(analysis, "_BLOCK_ROWS_BYTES", 4 * ds.dims("c") * 3)
-    small = analysis.patterns(ds, "c", "kind", threshold=0.1)
-    np.testing.assert_array_equal(small.matrix, full.matrix)
+    np.testing.assert_array_equal(analysis.patterns(ds, "c", "kind", threshold=0.1).matrix, full.matrix)
+    np.testing.assert_array_equal(analysis.patterns(ds, "c", "kind", threshold=0.1234).matrix,
+                                  off_grid.matrix)
 
 
 def test_threshold_above_tanh_range_and_frame(ds):
