@@ -410,6 +410,11 @@ def _parse_batch(batch, k: int) -> dict:
     if isinstance(tokens, str) or not hasattr(tokens, "__len__") or \
             any(isinstance(t, str) or not hasattr(t, "__len__") for t in tokens):
         raise ValueError(f"{where}: tokens must be a list with one list of token strings per sequence")
+    for t in tokens:
+        for w in t:
+            if not isinstance(w, (str, int, np.integer)):
+                raise ValueError(f"{where}: tokens must be strings (one list per sequence), got a "
+                                 f"{type(w).__name__}; map ids to words first")
     tokens = [[str(w) for w in t] for t in tokens]
     B = len(tokens)
     if b.get("mask") is None and b.get("lengths") is None and isinstance(b["inputs"], Mapping) \
@@ -479,12 +484,14 @@ class _Counter:
     def _draw(self, now):
         self.stream.write(f"\r{self.label}: {self.done} batches, {self.tokens} tokens {now - self.started:5.1f}s")
         self.stream.flush()
+        self._drawn = self.done
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self._draw(time.monotonic())
+        if getattr(self, "_drawn", None) != self.done:
+            self._draw(time.monotonic())
         self.stream.write("\n")
         self.stream.flush()
 

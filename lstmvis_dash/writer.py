@@ -31,6 +31,7 @@ from .store import (DATA_FILE, FORMAT_NAME, FORMAT_VERSION, INDEX_DIRNAME, TRANS
 
 PARTIAL_FILE = DATA_FILE + ".partial"
 _STATE_DTYPES = {"float32": np.float32, "float16": np.float16}
+_BIG = 20_000_000                 # values in a layer from which its final copy shows a progress bar
 
 
 class _NullStream:
@@ -258,7 +259,8 @@ class DatasetWriter:
                 for k, (lid, d) in enumerate(self._layers):
                     ds = f.create_dataset(f"states/{k}", shape=(T, d), dtype=self._dtype)
                     ds.attrs.update(id=lid, transform=self._transforms.get(lid, self._default_transform))
-                    with Progress(f"writing layer {lid}", T, stream=self._stream) as bar:
+                    stream = self._stream if T * d >= _BIG else _NullStream()     # quiet when quick
+                    with Progress(f"writing layer {lid}", T, stream=stream) as bar:
                         self._copy(src[f"states/{k}"], ds, None, bar)
                 for k, (aname, anno) in enumerate(self._annos.items()):
                     g = f.create_group(f"annotations/{k}")

@@ -165,6 +165,21 @@ def test_writer_memory_bounded_on_long_input(tmp_path):
     np.testing.assert_array_equal(ds.raw("x", 123_000, 124_000), chunk_states + 123_000)
 
 
+def test_import_without_torch():
+    """`import lstmvis_dash.extract` works without torch; calling it says what to install."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = ("import sys; sys.modules['torch'] = None; sys.modules['transformers'] = None\n"
+            "import lstmvis_dash, lstmvis_dash.extract as ex, lstmvis_dash.__main__\n"
+            "try:\n    ex.extract(None, [], 'x')\nexcept ImportError as e:\n    print(e)\n")
+    root = Path(__file__).resolve().parents[1]
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                         env=dict(os.environ, PYTHONPATH=str(root)))
+    assert res.returncode == 0, res.stderr
+    assert "needs PyTorch; install it with `pip install torch`" in res.stdout
+
+
 # ----------------------------------------------------------------------------------------------
 # PyTorch
 
@@ -381,6 +396,8 @@ def test_extract_errors(tmp_path):
         extract(model, [(x, [list("abcd")])], tmp_path / "a", layers=["0"], progress=False)
     with pytest.raises(ValueError, match="one list of token strings per sequence"):
         extract(model, [(x, list("abc"))], tmp_path / "a", layers=["0"], progress=False)
+    with pytest.raises(ValueError, match="tokens must be strings .* got a Tensor; map ids to words first"):
+        extract(model, [(x, [torch.arange(3)])], tmp_path / "a", layers=["0"], progress=False)
     with pytest.raises(ValueError, match="expected \\(inputs, tokens\\)"):
         extract(model, [x], tmp_path / "a", layers=["0"], progress=False)
     assert not (tmp_path / "a").exists()
