@@ -536,3 +536,32 @@ def test_transformers_errors_and_options(tmp_path):
                                               layers=[2], max_length=16, transforms="none", progress=False))
     assert ds.layers == ["hidden.2"] and ds.transform("hidden.2") == "none"
     assert len(ds) == 2 + 16 and ds.tokens(2, 18) == (WORDS * 2)[:16]
+
+
+def test_transformers_special_tokens_bert(tmp_path):
+    """An encoder with [CLS]/[SEP]: kept as words by default, dropped (states too) with special_tokens=False."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    tokenizers = pytest.importorskip("tokenizers")
+    from lstmvis_dash.extract import extract_transformers
+    vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, **{w: i + 4 for i, w in enumerate(WORDS)}}
+    tk = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab=vocab, unk_token="[UNK]"))
+    tk.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    tk.post_processor = tokenizers.processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=tk, pad_token="[PAD]", unk_token="[UNK]",
+                                                     cls_token="[CLS]", sep_token="[SEP]")
+    cfg = transformers.BertConfig(num_hidden_layers=2, hidden_size=32, num_attention_heads=2,
+                                  intermediate_size=64, vocab_size=len(vocab), max_position_embeddings=32)
+    torch.manual_seed(1)
+    model = transformers.BertModel(cfg).eval()
+    texts = ["the cat sat", "a dog ran far and on"]
+    ds = lv.open_dataset(extract_transformers(model, tokenizer, texts, tmp_path / "all", progress=False))
+    assert ds.tokens(0, 5) == ["[CLS]", "the", "cat", "sat", "[SEP]"] and ds.documents.tolist() == [0, 5]
+    ds = lv.open_dataset(extract_transformers(model, tokenizer, texts, tmp_path / "words", progress=False,
+                                              special_tokens=False))
+    assert ds.tokens(0, len(ds)) == " ".join(texts).split() and ds.documents.tolist() == [0, 3]
+    with torch.no_grad():
+        enc = tokenizer(texts[1], return_tensors="pt")
+        hs = model(**enc, output_hidden_states=True).hidden_states
+    np.testing.assert_allclose(ds.raw("hidden.2", 3, len(ds)), hs[2][0, 1:-1].numpy(), rtol=1e-4, atol=1e-5)
