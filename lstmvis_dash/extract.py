@@ -644,14 +644,15 @@ def extract(model, batches, out, *, layers=None, select=None, forward=None, name
 
 
 def extract_transformers(model, tokenizer, texts, out, *, layers=None, batch_size=8, max_length=None,
-                         special_tokens=True, name=None, description=None, transforms=None,
+                         special_tokens=True, decode=False, name=None, description=None, transforms=None,
                          dtype="float32", progress=True, tokenizer_kwargs=None) -> Path:
     """Every layer's hidden states of a Hugging Face transformers model over `texts`, as a dataset.
 
     texts: strings (or whatever the tokenizer takes per example), one document each.
     layers: indices into `hidden_states` (0 is the embedding output, k the output of block k);
         default all. Layer ids are `hidden.<k>`.
-    Words are the tokenizer's tokens (`convert_ids_to_tokens`); special tokens ([CLS], <s>, ...)
+    Words are the tokenizer's tokens (`convert_ids_to_tokens`, e.g. "Ġcat" for GPT-2), or with
+        decode=True each token's text (`decode([id])`, e.g. " cat"); special tokens ([CLS], <s>, ...)
         are kept unless special_tokens=False. Pads are never written.
     max_length: truncate each text to this many tokens (default: no truncation; a text longer than
         the model's positions is an error naming it).
@@ -697,7 +698,10 @@ def extract_transformers(model, tokenizer, texts, out, *, layers=None, batch_siz
                                  f"positions; pass max_length= to truncate")
             keep = mask & ~special if not special_tokens else mask
             ids = enc["input_ids"].numpy()
-            tokens = [tokenizer.convert_ids_to_tokens(ids[i][keep[i]].tolist()) for i in range(len(chunk))]
+            if decode:
+                tokens = [[tokenizer.decode([t]) for t in ids[i][keep[i]].tolist()] for i in range(len(chunk))]
+            else:
+                tokens = [tokenizer.convert_ids_to_tokens(ids[i][keep[i]].tolist()) for i in range(len(chunk))]
             inputs = {k: v.to(device) for k, v in enc.items()}
             return {"inputs": inputs, "tokens": tokens, "mask": keep}
 

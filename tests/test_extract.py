@@ -536,6 +536,9 @@ def test_transformers_errors_and_options(tmp_path):
                                               layers=[2], max_length=16, transforms="none", progress=False))
     assert ds.layers == ["hidden.2"] and ds.transform("hidden.2") == "none"
     assert len(ds) == 2 + 16 and ds.tokens(2, 18) == (WORDS * 2)[:16]
+    ds = lv.open_dataset(extract_transformers(model, tokenizer, ["the cat mat"], tmp_path / "c", decode=True,
+                                              progress=False))
+    assert ds.tokens(0, 3) == ["the", "cat", "mat"]
 
 
 def test_transformers_special_tokens_bert(tmp_path):
