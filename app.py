@@ -49,10 +49,8 @@ def main(argv=None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    for name in dash_app.registry.names:  # report broken datasets at start-up; the others still serve
-        err = dash_app.registry.error(name)
-        if err:
-            logging.getLogger("lstmvis_dash.ui").error("%s", err)
+    for name in dash_app.registry.names:  # open each dataset once: a broken one is logged, the others serve
+        dash_app.registry.error(name)
     dash_app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
 

@@ -91,15 +91,28 @@
             if (cell !== null) { cancelClear(); highlight(cell); }
         });
         gd.on('plotly_unhover', function () { scheduleClear(); });
-        gd.on('plotly_selected', function (ev) {
-            // the brushed range has been sent to the server; remove plotly's box
-            if (ev && ev.range) {
-                setTimeout(function () {
-                    if (gd.layout.selections && gd.layout.selections.length) {
-                        window.Plotly.relayout(gd, {selections: []});
-                    }
-                }, 0);
+        gd.on('plotly_relayout', function (ev) {
+            // the red dashed threshold line (shape 0) was dragged: its new height is the threshold
+            if (!ev) { return; }
+            var y = ev['shapes[0].y0'];
+            if (y === undefined) { y = ev['shapes[0].y1']; }
+            if (y === undefined && ev.shapes && ev.shapes[0] && ev.shapes[0].name === 'threshold') { y = ev.shapes[0].y0; }
+            if (typeof y === 'number' && isFinite(y) && window.dash_clientside && window.dash_clientside.set_props) {
+                window.dash_clientside.set_props('threshold-drag', {data: {y: y, n: Date.now()}});
             }
+        });
+        gd.on('plotly_selected', function (ev) {
+            // a box dragged over the words (or the plot): hand its x range to the server as the brush,
+            // then remove plotly's box (the selected range is drawn as a band by the server)
+            if (!ev || !ev.range) { return; }
+            if (window.dash_clientside && window.dash_clientside.set_props) {
+                window.dash_clientside.set_props('brush-range', {data: {range: ev.range, n: Date.now()}});
+            }
+            setTimeout(function () {
+                if (gd.layout.selections && gd.layout.selections.length) {
+                    window.Plotly.relayout(gd, {selections: []});
+                }
+            }, 0);
         });
     }
 

@@ -33,7 +33,7 @@ def layout():
             ]), width="auto"),
             dbc.Col(dbc.InputGroup([
                 dbc.InputGroupText("pos"),
-                dcc.Input(id=ids.POS, type="number", min=0, step=1, debounce=True, className="form-control lv-num"),
+                dcc.Input(id=ids.POS, type="number", step=1, debounce=True, className="form-control lv-num"),
             ], size="sm"), width="auto"),
             dbc.Col(dbc.ButtonGroup([
                 dbc.Button("›", id=ids.STEP_FWD, title="forward one step", **nav_btn),
@@ -41,7 +41,7 @@ def layout():
             ]), width="auto"),
             dbc.Col(dbc.InputGroup([
                 dbc.InputGroupText("width"),
-                dcc.Input(id=ids.WIDTH, type="number", min=1, step=1, debounce=True, className="form-control lv-num"),
+                dcc.Input(id=ids.WIDTH, type="number", step=1, debounce=True, className="form-control lv-num"),
                 dbc.Button("−", id=ids.ZOOM_OUT, title="zoom out (wider window)", color="secondary", outline=True),
                 dbc.Button("+", id=ids.ZOOM_IN, title="zoom in (narrower window)", color="secondary", outline=True),
             ], size="sm"), width="auto"),

@@ -30,8 +30,7 @@ MIN_WIDTH = 5
 
 CONTROLS = [
     (ids.DATASET, "options"), (ids.DATASET, "value"), (ids.LAYER, "options"), (ids.LAYER, "value"),
-    (ids.DATASET_INFO, "children"), (ids.POS, "value"), (ids.POS, "max"), (ids.WIDTH, "value"),
-    (ids.WIDTH, "max"), (ids.THRESHOLD_SLIDER, "value"), (ids.THRESHOLD_SLIDER, "min"),
+    (ids.DATASET_INFO, "children"), (ids.POS, "value"), (ids.WIDTH, "value"), (ids.THRESHOLD_SLIDER, "value"), (ids.THRESHOLD_SLIDER, "min"),
     (ids.THRESHOLD_SLIDER, "max"), (ids.THRESHOLD_INPUT, "value"), (ids.BRUSH, "value"), (ids.BRUSH, "min"),
     (ids.BRUSH, "max"), (ids.BRUSH, "disabled"),
 ]
@@ -40,8 +39,8 @@ INPUTS = [
     (ids.URL, "search"), (ids.VIEW_STATE, "data"), (ids.DATASET, "value"), (ids.LAYER, "value"),
     (ids.POS, "value"), (ids.PAGE_BACK, "n_clicks"), (ids.STEP_BACK, "n_clicks"), (ids.STEP_FWD, "n_clicks"),
     (ids.PAGE_FWD, "n_clicks"), (ids.WIDTH, "value"), (ids.ZOOM_IN, "n_clicks"), (ids.ZOOM_OUT, "n_clicks"),
-    (ids.THRESHOLD_SLIDER, "value"), (ids.THRESHOLD_INPUT, "value"), (ids.GRAPH, "relayoutData"),
-    (ids.GRAPH, "selectedData"), (ids.GRAPH, "clickData"), (ids.BRUSH, "value"), (ids.REMOVE_CELL, "data"),
+    (ids.THRESHOLD_SLIDER, "value"), (ids.THRESHOLD_INPUT, "value"), (ids.THRESHOLD_DRAG, "data"),
+    (ids.BRUSH_RANGE, "data"), (ids.GRAPH, "clickData"), (ids.BRUSH, "value"), (ids.REMOVE_CELL, "data"),
     (ids.RESTORE_CELLS, "n_clicks"), (ids.CLEAR, "n_clicks"),
 ]
 
@@ -55,6 +54,8 @@ def layout():
         dcc.Store(id=URL_REPLACE, storage_type="memory"),
         dcc.Store(id=ids.BRUSH_ANCHOR, storage_type="memory"),
         dcc.Store(id=ids.REMOVE_CELL, storage_type="memory"),
+        dcc.Store(id=ids.BRUSH_RANGE, storage_type="memory"),
+        dcc.Store(id=ids.THRESHOLD_DRAG, storage_type="memory"),
     ]
 
 
@@ -95,9 +96,7 @@ def controls(state: dict, catalog: urlstate.Catalog, registry=None) -> dict:
                                            f"{layer.transform}" + (f" · {desc}" if desc else ""))
     W, pos = state["width"], state["pos"]
     out[(ids.POS, "value")] = pos
-    out[(ids.POS, "max")] = info.T - W
     out[(ids.WIDTH, "value")] = W
-    out[(ids.WIDTH, "max")] = min(urlstate.MAX_WIDTH, info.T)
     thr = state["threshold"]
     if layer.transform == "tanh":
         lo, hi = -1.0, 1.0
@@ -165,18 +164,6 @@ def _range_to_sel(rng: dict, pos: int, width: int):
     return [pos + first, pos + last + 1]
 
 
-def _threshold_from_relayout(data: dict):
-    if not isinstance(data, dict):
-        return None
-    for key in ("shapes[0].y0", "shapes[0].y1"):
-        if key in data:
-            return data[key]
-    shapes = data.get("shapes")
-    if isinstance(shapes, list) and shapes and isinstance(shapes[0], dict) and shapes[0].get("name") == "threshold":
-        return shapes[0].get("y0")
-    return None
-
-
 def apply_action(trigger, value, state: dict, catalog, anchor):
     """New (state, anchor, notices) for one user action; None when the action changes nothing."""
     s = dict(state)
@@ -241,8 +228,8 @@ def apply_action(trigger, value, state: dict, catalog, anchor):
         if not math.isfinite(t):
             return None
         s["threshold"] = t
-    elif trigger == ids.GRAPH + ".relayoutData":
-        t = _threshold_from_relayout(value)
+    elif trigger == ids.THRESHOLD_DRAG:
+        t = value.get("y") if isinstance(value, dict) else None
         if t is None:
             return None
         try:
@@ -253,7 +240,7 @@ def apply_action(trigger, value, state: dict, catalog, anchor):
         if info is not None and info.layers[s["layer"]].transform == "tanh":
             t = min(1.0, max(-1.0, t))
         s["threshold"] = t
-    elif trigger == ids.GRAPH + ".selectedData":
+    elif trigger == ids.BRUSH_RANGE:
         if not isinstance(value, dict) or not value.get("range"):
             return None
         sel = _range_to_sel(value["range"], s["pos"], W)
