@@ -13,8 +13,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lstmvis_dash",
                                      description="LSTMVis-Dash: look inside sequence models.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    from . import convert
+    from . import convert, prepare
     convert.add_parser(sub)
+    prepare.add_parser(sub)
     return parser
 
 
