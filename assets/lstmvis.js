@@ -92,8 +92,9 @@
         });
         gd.on('plotly_unhover', function () { scheduleClear(); });
         gd.on('plotly_relayout', function (ev) {
-            // the red dashed threshold line (shape 0) was dragged: its new height is the threshold
-            if (!ev) { return; }
+            // the red dashed threshold line (shape 0) was moved by plotly's shape editing: its new
+            // height is the threshold (our own drag above commits on release instead)
+            if (!ev || drag) { return; }
             var y = ev['shapes[0].y0'];
             if (y === undefined) { y = ev['shapes[0].y1']; }
             if (y === undefined && ev.shapes && ev.shapes[0] && ev.shapes[0].name === 'threshold') { y = ev.shapes[0].y0; }
@@ -135,6 +136,73 @@
         }
     });
     setInterval(bindGraph, 300);
+
+    // Dragging the threshold line: grab it anywhere along its length (within a few pixels, dash gaps
+    // included), move it, and commit the new threshold on release (one history entry per drag).
+    var GRAB_PX = 6;
+    var drag = null;
+
+    function thresholdGeometry(gd) {
+        var fl = gd && gd._fullLayout;
+        if (!fl || !fl.yaxis || !fl.xaxis || !gd.layout.shapes || !gd.layout.shapes[0]) { return null; }
+        var ya = fl.yaxis, xa = fl.xaxis, rect = gd.getBoundingClientRect();
+        return {ya: ya, rect: rect, top: rect.top + ya._offset, left: rect.left + xa._offset,
+                width: xa._length, height: ya._length,
+                lineY: rect.top + ya._offset + ya.l2p(gd.layout.shapes[0].y0)};
+    }
+
+    function nearThreshold(gd, e) {
+        var g = thresholdGeometry(gd);
+        if (!g) { return null; }
+        var inX = e.clientX >= g.left && e.clientX <= g.left + g.width;
+        return (inX && Math.abs(e.clientY - g.lineY) <= GRAB_PX) ? g : null;
+    }
+
+    function valueAt(g, clientY) {
+        var py = Math.min(Math.max(clientY - g.top, 0), g.height);
+        return g.ya.p2l(py);
+    }
+
+    document.addEventListener('mousedown', function (e) {
+        if (e.button !== 0) { return; }
+        var gd = graphDiv();
+        if (!gd || !gd.contains(e.target)) { return; }
+        var g = nearThreshold(gd, e);
+        if (!g) { return; }
+        e.preventDefault();
+        e.stopPropagation();
+        drag = {gd: gd, g: g, value: gd.layout.shapes[0].y0};
+        gd.classList.add('lv-dragging-threshold');
+    }, true);
+
+    document.addEventListener('mousemove', function (e) {
+        var gd = graphDiv();
+        if (drag) {
+            e.preventDefault();
+            e.stopPropagation();
+            drag.value = valueAt(drag.g, e.clientY);
+            drag.moving = true;
+            window.Plotly.relayout(drag.gd, {'shapes[0].y0': drag.value, 'shapes[0].y1': drag.value});
+            return;
+        }
+        if (gd && gd.contains(e.target)) {
+            if (nearThreshold(gd, e)) { gd.classList.add('lv-near-threshold'); }
+            else { gd.classList.remove('lv-near-threshold'); }
+        }
+    }, true);
+
+    document.addEventListener('mouseup', function (e) {
+        if (!drag) { return; }
+        e.preventDefault();
+        e.stopPropagation();
+        var d = drag;
+        drag = null;
+        d.gd.classList.remove('lv-dragging-threshold');
+        if (d.moving && window.dash_clientside && window.dash_clientside.set_props) {
+            var y = Math.round(d.value * 100) / 100;
+            window.dash_clientside.set_props('threshold-drag', {data: {y: y, n: Date.now()}});
+        }
+    }, true);
 
     window.dash_clientside = window.dash_clientside || {};
     window.dash_clientside.lstmvis = {

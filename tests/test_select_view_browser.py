@@ -119,9 +119,18 @@ def test_threshold_input_and_drag_change_s1_and_url(dash_duo, app_factory, small
     until(lambda: query(driver).get("threshold") == "0.95", what="threshold in URL")
     until(lambda: chips(driver) == expected_s1(small, "cells", (10, 14), 0.95), what="S1 at 0.95")
     until(lambda: abs(graph_info(driver)["threshold"] - 0.95) < 1e-9, what="line moved")
-    # dragging the red dashed line: plotly reports the edited shape through relayout
+    # dragging the red dashed line with the mouse (grabbed anywhere along it, dash gaps included)
+    line = [p for p in driver.find_elements(By.CSS_SELECTOR, "#select-graph .shape-group path")
+            if p.get_attribute("data-index") == "0"][0]
+    ActionChains(driver).move_to_element_with_offset(line, 305, 2).click_and_hold() \
+        .move_by_offset(0, 40).move_by_offset(0, 60).release().perform()
+    until(lambda: float(query(driver).get("threshold")) < 0.6, what="dragged threshold in URL")
+    dragged = float(query(driver)["threshold"])
+    until(lambda: chips(driver) == expected_s1(small, "cells", (10, 14), dragged), what="S1 at dragged ℓ")
+    until(lambda: abs(graph_info(driver)["threshold"] - dragged) < 1e-9, what="line at dragged ℓ")
+    # plotly's own shape editing (click the line, then drag) reports through relayout
     driver.execute_script(f"Plotly.relayout({GD}, {{'shapes[0].y0': 0.6, 'shapes[0].y1': 0.6}})")
-    until(lambda: query(driver).get("threshold") == "0.6", what="dragged threshold in URL")
+    until(lambda: query(driver).get("threshold") == "0.6", what="edited threshold in URL")
     until(lambda: chips(driver) == expected_s1(small, "cells", (10, 14), 0.6), what="S1 at 0.6")
     assert dash_duo.find_element("#threshold-input").get_attribute("value") == "0.6"
     assert dash_duo.get_logs() == []

@@ -156,11 +156,8 @@ def _range_to_sel(rng: dict, pos: int, width: int):
         return None
     x0, x1 = sorted(float(v) for v in xs)
     first, last = max(0, math.ceil(x0)), min(width - 1, math.floor(x1))
-    if first > last:  # the box holds no word centre: take the word under its middle
-        mid = int(round((x0 + x1) / 2))
-        if not 0 <= mid < width:
-            return None
-        first = last = mid
+    if first > last:  # the box holds no word centre (e.g. a vertical drag): not a brush
+        return None
     return [pos + first, pos + last + 1]
 
 
@@ -233,7 +230,7 @@ def apply_action(trigger, value, state: dict, catalog, anchor):
         if t is None:
             return None
         try:
-            t = round(float(t), 3)
+            t = round(float(t), 2)
         except (TypeError, ValueError):
             return None
         info = catalog.info(s["dataset"])
