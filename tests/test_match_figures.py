@@ -102,18 +102,22 @@ def test_grid_of_empty_table(small):
 
 
 # -- rows ---------------------------------------------------------------------------------------
+def _props(c):
+    return c["props"] if isinstance(c, dict) else c.to_plotly_json()["props"]
+
+
 def _walk(c):
     yield c
-    ch = getattr(c, "children", None)
+    ch = _props(c).get("children")
     if isinstance(ch, (list, tuple)):
         for x in ch:
             yield from _walk(x)
-    elif ch is not None and not isinstance(ch, str):
+    elif ch is not None and not isinstance(ch, (str, int, float)):
         yield from _walk(ch)
 
 
 def _by_class(c, cls):
-    return [x for x in _walk(c) if getattr(x, "className", None) == cls]
+    return [_props(x) for x in _walk(c) if _props(x).get("className") == cls]
 
 
 def test_match_rows_words_colours_and_hover(toy):
@@ -122,18 +126,26 @@ def test_match_rows_words_colours_and_hover(toy):
     rows = mf.match_rows(g, row_id={"type": "r"}, use_id={"type": "u"})
     assert len(rows) == 1
     body = _by_class(rows[0], "lv-match-row-body")[0]
-    assert body.id == {"type": "r", "index": 0}
-    assert "length 3" in body.title and "overlap 1/2" in body.title and "union 2" in body.title
+    assert body["id"] == {"type": "r", "index": 0}
+    assert "length 3" in body["title"] and "overlap 1/2" in body["title"] and "union 2" in body["title"]
     match = _by_class(rows[0], "lv-match")[0]
-    assert [w.children for w in match.children] == ["c", "d", "e"]
-    assert "outline" in match.style
+    words = [_props(w) for w in match["children"]]
+    assert [w["children"] for w in words] == ["c", "d", "e"]
+    assert [w["data-on"] for w in words] == [1, 2, 2]
+    assert "outline" in match["style"]
     palette = mf.overlap_colours(2)
-    assert [w.style["backgroundColor"] for w in match.children] == [palette[1], palette[2], palette[2]]
-    left = _by_class(rows[0], "lv-left")[0]
-    assert [w.children for w in left.children] == ["a", "b"]
-    assert "backgroundColor" not in left.children[0].style       # 0 cells on: no colour
-    assert _by_class(rows[0], "lv-use-match")[0].id == {"type": "u", "index": 0}
-    json.dumps(rows[0].to_plotly_json(), cls=__import__("plotly").utils.PlotlyJSONEncoder)
+    assert [w["style"]["backgroundColor"] for w in words] == [palette[1], palette[2], palette[2]]
+    left = [_props(w) for w in _by_class(rows[0], "lv-left")[0]["children"]]
+    assert [w["children"] for w in left] == ["a", "b"]
+    assert "backgroundColor" not in left[0]["style"]       # 0 cells on: no colour
+    assert _by_class(rows[0], "lv-use-match")[0]["id"] == {"type": "u", "index": 0}
+    assert json.loads(json.dumps(rows)) == rows
+
+
+def test_rows_dicts_are_what_dash_components_serialise_to():
+    from dash import html
+    d = mf.el("Span", "x", className="c", style={"color": "red"}, **{"data-on": 2})
+    assert d == html.Span("x", className="c", style={"color": "red"}, **{"data-on": 2}).to_plotly_json()
 
 
 def test_track_and_paint(toy):
@@ -147,9 +159,11 @@ def test_track_and_paint(toy):
     assert tr.texts[0].tolist()[1:4] == ["c0", "c0", "c1"]
     rows = mf.match_rows(g, track=tr, paint=True)
     match = _by_class(rows[0], "lv-match")[0]
-    assert [w.style["backgroundColor"] for w in match.children] == [cols[1], cols[1], cols[2]]
+    assert [_props(w)["style"]["backgroundColor"] for w in match["children"]] == [cols[1], cols[1], cols[2]]
     strip = _by_class(rows[0], "lv-track")[0]
-    assert len(strip.children) == g.width
+    assert strip["style"]["width"] == f"{mf.SQUARE_PX * g.width}px"
+    assert strip["style"]["background"].count(cols[1]) == 2          # positions 2, 3 (columns 3, 4)
+    assert strip["title"] == "cat: c0 c0 [c1] [c1] [c2] c2 c0"
     legend = mf.annotation_legend(tr)
     assert [x.children[1].children for x in legend[1:]] == ["c0", "c1", "c2"]
 

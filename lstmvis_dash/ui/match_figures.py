@@ -228,95 +228,110 @@ def annotation_track(ds, name: str, grid: RowGrid) -> Track:
 
 
 # -- HTML rows ----------------------------------------------------------------------------------
-ROW_STYLE = {"display": "flex", "alignItems": "center", "whiteSpace": "nowrap", "lineHeight": "1.55em",
+# The rows are built as plain Dash component dicts ({"type", "namespace", "props"}), the JSON a
+# component serialises to: 50 rows are ~1,500 elements, and component objects cost ~20x more to build.
+ROW_STYLE = {"display": "flex", "alignItems": "center", "whiteSpace": "nowrap", "lineHeight": "1.6em",
              "fontFamily": "Menlo, Consolas, 'DejaVu Sans Mono', monospace", "fontSize": "13px"}
-WORD_STYLE = {"padding": "0 3px", "marginRight": "2px", "borderRadius": "2px"}
+WORD_PAD = "0 3px"
 SQUARE_PX = 9
+
+
+def el(tag: str, children=None, **props) -> dict:
+    """A dash_html_components element as its JSON dict (what `html.<tag>(...).to_plotly_json()` gives)."""
+    if children is not None:
+        props["children"] = children
+    return {"type": tag, "namespace": "dash_html_components", "props": props}
 
 
 def row_title(row, n_cells: int, rank: int) -> str:
     return (f"#{rank + 1}  {int(row.start)}:{int(row.stop)}  length {int(row.length)}  "
-            f"overlap {int(row.overlap)}/{n_cells}  union {int(row.union)}  (click: show in the select view)")
+            f"overlap {int(row.overlap)}/{n_cells}  union {int(row.union)}  (click: show it in the select view)")
 
 
-def _word(token: str, background: str, count: int, n_cells: int) -> html.Span:
-    style = dict(WORD_STYLE)
-    if background and background != "#ffffff":
-        style["backgroundColor"] = background
-        style["color"] = text_colour(background)
-    return html.Span(token, style=style, className="lv-word", **({"data-on": str(count)} if count >= 0 else {}))
-
-
-def _track_strip(colours_row, texts_row, kind_row, context: int) -> html.Div:
-    squares = []
+def _track_strip(colours_row, texts_row, kind_row, name: str) -> dict:
+    """One element per row: the track's squares as hard-stop gradient segments (one per grid column)."""
+    stops, shown = [], []
     for j, (c, t, k) in enumerate(zip(colours_row, texts_row, kind_row)):
-        style = {"display": "inline-block", "width": f"{SQUARE_PX}px", "height": f"{SQUARE_PX + 4}px",
-                 "backgroundColor": c or "transparent", "boxSizing": "border-box"}
-        if k in (MATCH, ELIDED):
-            style["borderTop"] = style["borderBottom"] = f"1px solid {MATCH_OUTLINE}"
-        if k == ELIDED:
-            style["backgroundColor"] = MISSING
-        squares.append(html.Span(style=style, title=t or None))
-    return html.Div(squares, className="lv-track", style={"display": "flex", "marginRight": "10px",
-                                                          "flex": "none"})
+        c = MISSING if k == ELIDED else (c or "transparent")
+        stops.append(f"{c} {j * SQUARE_PX}px {(j + 1) * SQUARE_PX - 1}px, #fff {(j + 1) * SQUARE_PX - 1}px "
+                     f"{(j + 1) * SQUARE_PX}px")
+        if t:
+            shown.append(f"[{t}]" if k == MATCH else t)
+        elif k == ELIDED:
+            shown.append("[…]")
+    width = SQUARE_PX * len(colours_row)
+    return el("Div", className="lv-track", title=f"{name}: " + " ".join(shown),
+              style={"flex": "none", "width": f"{width}px", "height": "13px", "marginRight": "10px",
+                     "background": f"linear-gradient(to right, {', '.join(stops)})" if stops else "none"})
 
 
 def match_rows(grid: RowGrid, row_id: dict | None = None, use_id: dict | None = None,
                track: Track | None = None, paint: bool = False) -> list:
-    """One HTML row per match: [use-as-hypothesis button] [rank, track, left | match | right].
+    """One element per match: [use-as-hypothesis button] [rank, track strip, left | match | right].
 
     `row_id`/`use_id` are pattern-matching id templates; the row index is filled in as "index".
-    Backgrounds show the number of S1 cells on (or, with `paint`, the track's colours).
+    Word backgrounds show the number of S1 cells on (or, with `paint`, the track's colours); each word
+    carries `data-on` (that number). Returns component dicts (see `el`).
     """
     if grid.n_rows == 0:
         return []
     palette = overlap_colours(grid.n_cells)
+    text_on = [text_colour(c) for c in palette]
     n_left_chars = 0
     for i in range(grid.n_rows):
         left = [t for t, k in zip(grid.tokens[i], grid.kind[i]) if k == LEFT]
-        n_left_chars = max(n_left_chars, sum(len(t) + 1 for t in left) + 2 * len(left))
-    left_width = f"{min(n_left_chars, 48) + 1}ch"
+        n_left_chars = max(n_left_chars, sum(len(t) + 1 for t in left))
+    left_width = f"calc({min(n_left_chars, 48)}ch + {6 * grid.context}px)"
+    kinds, counts, tokens = grid.kind.tolist(), grid.counts.tolist(), grid.tokens.tolist()
+    paint = paint and track is not None
+    tcolours = track.colours.tolist() if paint else None
     rows = []
     for i, row in enumerate(grid.table.itertuples(index=False)):
         parts = {LEFT: [], MATCH: [], RIGHT: []}
-        for j in range(grid.width):
-            k = int(grid.kind[i, j])
+        for j, k in enumerate(kinds[i]):
             if k == EMPTY:
                 continue
-            count = int(grid.counts[i, j])
-            if paint and track is not None:
-                bg = track.colours[i, j] or "#ffffff"
-            else:
-                bg = palette[count] if count >= 0 else MISSING
             if k == ELIDED:
-                parts[MATCH].append(html.Span(f"… +{int(row.length) - (grid.max_shown - 1)}",
-                                              style=dict(WORD_STYLE, color="#666"), className="lv-elided"))
+                parts[MATCH].append(el("Span", f"… +{int(row.length) - (grid.max_shown - 1)}",
+                                       className="lv-elided", style={"padding": WORD_PAD, "color": "#666"}))
                 continue
-            parts[k].append(_word(grid.tokens[i, j], bg, count, grid.n_cells))
-        body = [html.Span(f"{i + 1}", className="lv-rank",
-                          style={"width": "2.4em", "textAlign": "right", "marginRight": "8px", "color": "#888",
-                                 "flex": "none"})]
+            count = counts[i][j]
+            if paint:
+                bg = tcolours[i][j] or "#ffffff"
+                fg = text_colour(bg)
+            else:
+                bg, fg = palette[count], text_on[count]
+            style = {"padding": WORD_PAD, "marginRight": "2px", "borderRadius": "2px"}
+            if bg != "#ffffff":
+                style["backgroundColor"] = bg
+                style["color"] = fg
+            parts[k].append(el("Span", tokens[i][j], className="lv-word", style=style, **{"data-on": count}))
+        body = [el("Span", str(i + 1), className="lv-rank",
+                   style={"width": "2.4em", "textAlign": "right", "marginRight": "8px", "color": "#888",
+                          "flex": "none"})]
         if track is not None:
-            body.append(_track_strip(track.colours[i], track.texts[i], grid.kind[i], grid.context))
+            body.append(_track_strip(track.colours[i], track.texts[i], kinds[i], track.name))
         body += [
-            html.Div(parts[LEFT], className="lv-left",
-                     style={"width": left_width, "flex": "none", "display": "flex", "justifyContent": "flex-end",
-                            "overflow": "hidden", "color": "#555"}),
-            html.Div(parts[MATCH], className="lv-match",
-                     style={"display": "flex", "outline": f"2px solid {MATCH_OUTLINE}", "outlineOffset": "0px",
-                            "borderRadius": "2px", "padding": "0 0 0 2px", "margin": "0 4px 0 2px"}),
-            html.Div(parts[RIGHT], className="lv-right", style={"display": "flex", "color": "#555"}),
+            el("Div", parts[LEFT], className="lv-left",
+               style={"width": left_width, "flex": "none", "display": "flex", "justifyContent": "flex-end",
+                      "overflow": "hidden", "opacity": "0.8"}),
+            el("Div", parts[MATCH], className="lv-match",
+               style={"display": "flex", "outline": f"2px solid {MATCH_OUTLINE}", "borderRadius": "2px",
+                      "padding": "0 0 0 2px", "margin": "0 5px 0 3px"}),
+            el("Div", parts[RIGHT], className="lv-right", style={"display": "flex", "opacity": "0.8"}),
         ]
-        clickable = dict(children=body, className="lv-match-row-body", title=row_title(row, grid.n_cells, i),
+        clickable = dict(className="lv-match-row-body", title=row_title(row, grid.n_cells, i), n_clicks=0,
                          style={"display": "flex", "alignItems": "center", "cursor": "pointer", "flex": "1"},
-                         n_clicks=0, **{"data-start": str(int(row.start)), "data-stop": str(int(row.stop))})
+                         **{"data-start": int(row.start), "data-stop": int(row.stop)})
         if row_id is not None:
             clickable["id"] = dict(row_id, index=i)
-        button = html.Button("use", title="use this match as the new hypothesis (selection)",
-                             className="lv-use-match", n_clicks=0,
-                             style={"fontSize": "11px", "padding": "0 5px", "marginRight": "6px", "flex": "none"},
-                             **({"id": dict(use_id, index=i)} if use_id is not None else {}))
-        rows.append(html.Div([button, html.Div(**clickable)], className="lv-match-row", style=ROW_STYLE))
+        button = dict(title="use this match as the new hypothesis (selection)", className="lv-use-match",
+                      n_clicks=0, style={"fontSize": "11px", "padding": "0 5px", "marginRight": "6px",
+                                         "flex": "none"})
+        if use_id is not None:
+            button["id"] = dict(use_id, index=i)
+        rows.append(el("Div", [el("Button", "use", **button), el("Div", body, **clickable)],
+                       className="lv-match-row", style=ROW_STYLE))
     return rows
 
 
