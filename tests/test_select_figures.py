@@ -1,0 +1,140 @@
+"""Pure figure functions of the select view."""
+import base64
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from lstmvis_dash.ui import select_figures as sf
+
+
+def decode(spec):
+    """plotly's typed-array spec (or a plain list) -> numpy array."""
+    if isinstance(spec, dict) and "bdata" in spec:
+        dt = {"f4": np.float32, "f8": np.float64, "u1": np.uint8, "i1": np.int8, "u2": np.uint16,
+              "i2": np.int16, "i4": np.int32, "u4": np.uint32}[spec["dtype"]]
+        return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=dt)
+    return np.asarray(spec)
+
+
+@pytest.fixture
+def window():
+    rng = np.random.default_rng(1)
+    W, D = 12, 7
+    values = np.tanh(rng.normal(0, 1, (W, D))).astype(np.float32)
+    tokens = ["the", "cat", "extraordinarily", "(", ")", "4", "sat", "on", "a", "mat", ".", "<eos>"]
+    return tokens, values
+
+
+def test_b64_round_trip():
+    for arr in [np.arange(5, dtype=np.uint8), np.array([1.5, np.nan], np.float32), np.arange(3, dtype=np.int32)]:
+        spec = sf.b64(arr)
+        np.testing.assert_array_equal(decode(spec), arr)
+    spec = sf.b64(np.zeros(3, np.float32))
+    assert spec["dtype"] == "f4" and json.dumps(spec)
+
+
+def test_short_word():
+    assert sf.short_word("cat") == "cat"
+    assert sf.short_word("extraordinarily") == "extraor"[:6] + "…"
+    assert len(sf.short_word("x" * 50)) == sf.MAX_WORD
+
+
+def test_lines_xy_separates_cells(window):
+    _, values = window
+    W = values.shape[0]
+    x, y = sf.lines_xy(values, [2, 5])
+    assert x.dtype == np.uint8 and y.dtype == np.float32
+    assert len(x) == len(y) == 2 * (W + 1)
+    np.testing.assert_array_equal(y[:W], values[:, 2])
+    np.testing.assert_array_equal(y[W + 1: 2 * W + 1], values[:, 5])
+    assert np.isnan(y[W]) and np.isnan(y[-1])
+    np.testing.assert_array_equal(x[:W], np.arange(W))
+    x0, y0 = sf.lines_xy(values, [])
+    assert len(x0) == len(y0) == 0
+
+
+def test_main_figure(window):
+    tokens, values = window
+    W, D = values.shape
+    fig = sf.main_figure(tokens, values, pos=100, s1_cells=[1, 4], threshold=0.25, sel=[103, 106], pad=[1, 2],
+                         uirevision="ds|layer")
+    assert isinstance(fig, go.Figure)
+    j = fig.to_plotly_json()
+    data, layout = j["data"], j["layout"]
+    assert fig.layout.template == pio.templates["none"]
+    assert [t["type"] for t in data] == ["scattergl", "scattergl", "scattergl", "scatter"]
+    # all D cells in one trace, S1 in the second, both as typed arrays
+    assert isinstance(data[0]["y"], dict) and data[0]["y"]["dtype"] == "f4"
+    assert len(decode(data[0]["y"])) == D * (W + 1)
+    y1 = decode(data[1]["y"])
+    np.testing.assert_array_equal(y1[:W], values[:, 1])
+    np.testing.assert_array_equal(y1[W + 1: 2 * W + 1], values[:, 4])
+    assert data[1]["line"]["color"] == sf.S1_BLUE
+    assert data[2]["line"]["color"] == sf.HIGHLIGHT_RED and len(data[2]["x"]) == 0
+    # words: shortened labels, full word and position on hover; the selection in blue
+    assert list(data[3]["text"]) == [sf.short_word(t) for t in tokens]
+    assert data[3]["hovertext"][2] == "102: extraordinarily"
+    colors = data[3]["textfont"]["color"]
+    assert [i for i, c in enumerate(colors) if c == sf.S1_BLUE] == [3, 4, 5]
+    # shapes: threshold (red dashed, editable), selection band, gray pads
+    thr, band, left, right = layout["shapes"]
+    assert thr["y0"] == thr["y1"] == 0.25 and thr["line"]["dash"] == "dash" and thr["editable"]
+    assert thr["line"]["color"] == sf.THRESHOLD_RED
+    assert (band["x0"], band["x1"], band["visible"]) == (2.5, 5.5, True)
+    assert (left["x0"], left["x1"], left["visible"]) == (1.5, 2.5, True)
+    assert (right["x0"], right["x1"], right["visible"]) == (5.5, 7.5, True)
+    assert layout["uirevision"] == "ds|layer"
+    assert layout["xaxis"]["range"] == [-0.5, W - 0.5]
+    assert layout["yaxis"]["range"] == [-1.05, 1.05]
+    assert layout["dragmode"] == "select"
+
+
+def test_main_figure_without_selection_and_untransformed(window):
+    tokens, values = window
+    fig = sf.main_figure(tokens, values * 5, pos=0, s1_cells=[], threshold=3.0, transform="none")
+    layout = fig.to_plotly_json()["layout"]
+    assert [s["visible"] for s in layout["shapes"][1:]] == [False, False, False]
+    lo, hi = layout["yaxis"]["range"]
+    assert lo < float((values * 5).min()) and hi > float((values * 5).max())
+    assert len(fig.data[1].x) == 0
+
+
+def test_range_shapes_follow_window():
+    band, left, right = sf.range_shapes(pos=50, width=20, sel=[40, 45], pad=[0, 3])
+    assert (band["x0"], band["x1"]) == (-10.5, -5.5)  # outside the window: clipped by plotly
+    assert left["visible"] is False and right["visible"] is True
+
+
+def test_on_runs():
+    on = np.array([[1, 0], [1, 1], [0, 1], [1, 1], [1, 0]], bool)
+    assert sf.on_runs(on) == [(0, 0, 2), (0, 3, 5), (1, 1, 4)]
+    assert sf.on_runs(on, min_run=3) == [(1, 1, 4)]
+    assert sf.on_runs(np.zeros((4, 0), bool)) == []
+
+
+def test_detail_figure_share_and_ranges():
+    on = np.array([[1, 0, 1], [1, 1, 1], [0, 1, 1], [0, 0, 1]], bool)
+    cells = [7, 9, 11]
+    fig = sf.detail_figure(on, cells, pos=20, min_run=1)
+    bars = fig.data[0]
+    np.testing.assert_allclose(decode(bars.y), [2 / 3, 1, 2 / 3, 1 / 3], rtol=1e-6)
+    ranges = fig.data[1]
+    x, y = decode(ranges.x), decode(ranges.y)
+    # three runs: cell 7 on 0..1, cell 9 on 1..2, cell 11 on 0..3 ; NaN separators between them
+    segs = [(x[i], x[i + 1], y[i]) for i in range(0, len(x), 3)]
+    np.testing.assert_allclose(np.array(segs, float), [(-0.45, 1.45, 0), (0.55, 2.45, 1), (-0.45, 3.45, 2)],
+                               rtol=1e-6)
+    assert "cell 11: on 4 steps" in ranges.text
+    short = sf.detail_figure(on, cells, pos=20, min_run=3)
+    assert len(decode(short.data[1].x)) == 3  # only cell 11's run is long enough
+    assert fig.layout.xaxis2.ticktext[0] == "20"
+
+
+def test_detail_figure_empty_selection():
+    fig = sf.detail_figure(np.zeros((10, 0), bool), [], pos=0)
+    assert np.all(decode(fig.data[0].y) == 0)
+    assert len(fig.data[1].x) == 0
+    assert fig.layout.height == sf.detail_height(0)
