@@ -26,7 +26,8 @@ import numpy as np
 
 from .progress import Progress
 from .store import INDEX_DIRNAME, LayerSource
-from .thresholds import grid_edges, quantise
+from .kernels import as_kernel_rows, quantise_rows
+from .thresholds import grid_edges
 
 _BLOCK_BYTES = 64 << 20
 _MAPPABLE = (np.dtype("<f4"), np.dtype("<f2"))
@@ -148,11 +149,13 @@ def layer_arrays(src: LayerSource, idx: Path) -> LayerArrays:
         edges = grid_edges(src.transform)
         if not _valid(codes_path.with_suffix(".json"), fp):
             def fill_codes(out, label):
-                step = max(1, _BLOCK_BYTES // (4 * D))
+                step = max(1, (8 << 20) // (4 * D))
+                codes = np.empty((D, step), np.uint8)
                 with Progress(label, T) as bar:
                     for s in range(0, T, step):
-                        block = np.asarray(rows[s:s + step], dtype=np.float32)
-                        out[:, s:s + len(block)] = quantise(block, edges).T
+                        block = as_kernel_rows(np.asarray(rows[s:s + step]))
+                        quantise_rows(block, edges, codes[:, :len(block)])
+                        out[:, s:s + len(block)] = codes[:, :len(block)]
                         bar.update(len(block))
             _build(codes_path, (D, T), np.uint8, fill_codes, fp, f"indexing layer {src.id}")
         codes = np.load(codes_path, mmap_mode="r")

@@ -52,6 +52,27 @@ def _value_impl(x):
 
 
 @njit(cache=True, parallel=True)
+def quantise_rows(rows, edges, out):
+    """out[c, t] = number of edges <= rows[t, c] (NaN: 0): the uint8 codes, transposed."""
+    n, D = rows.shape
+    n_edges = len(edges)
+    for c in prange(D):
+        for t in range(n):
+            x = _value(rows[t, c])
+            if x != x:
+                out[c, t] = 0
+                continue
+            lo, hi = 0, n_edges          # count of edges <= x lies in [lo, hi]
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if edges[mid] <= x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            out[c, t] = lo
+
+
+@njit(cache=True, parallel=True)
 def on_bits(codes, cells, k, ambiguous, rows, thr, T):
     """bits[j // 64, t] has bit j % 64 set when cell cells[j] is on at t."""
     W = (len(cells) + 63) // 64

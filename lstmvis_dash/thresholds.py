@@ -58,13 +58,6 @@ def grid_edges(transform: str) -> np.ndarray:
     return edges
 
 
-def quantise(raw: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """uint8 code = number of edges <= raw (NaN: 0, never on)."""
-    codes = np.searchsorted(edges, raw, side="right").astype(np.uint8)
-    codes[np.isnan(raw)] = 0
-    return codes
-
-
 def code_threshold(edges: np.ndarray, thr: np.float32) -> tuple[int, bool]:
     """(k, ambiguous): on <=> code > k, or (ambiguous and code == k and raw >= thr)."""
     k = int(np.searchsorted(edges, thr, side="left"))
