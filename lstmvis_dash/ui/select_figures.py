@@ -18,6 +18,7 @@ import base64
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 S1_BLUE = "#1f77b4"
 HIGHLIGHT_RED = "#d62728"
@@ -95,49 +96,59 @@ def word_colors(pos: int, width: int, sel) -> list[str]:
     return colors
 
 
-def main_figure(tokens, values: np.ndarray, pos: int, s1_cells, threshold: float, sel=None, pad=(0, 0),
-                transform: str = "tanh", uirevision: str = "") -> go.Figure:
-    """The parallel-coordinates plot of one window: all D cells, S1 in blue, words underneath."""
+def _template() -> dict:
+    return pio.templates["none"].to_plotly_json()
+
+
+def main_figure_spec(tokens, values: np.ndarray, pos: int, s1_cells, threshold: float, sel=None, pad=(0, 0),
+                     transform: str = "tanh", uirevision: str = "") -> dict:
+    """The parallel-coordinates plot of one window as a plain figure dict (typed arrays, no validation
+    cost: this is what the server sends). `main_figure` wraps it in a validated go.Figure."""
     W, D = values.shape
     xa, ya = lines_xy(values, np.arange(D))
     xs, ys = lines_xy(values, s1_cells)
-    steps = np.arange(W, dtype=np.uint8)
     hover = [f"{pos + i}: {t}" for i, t in enumerate(tokens)]
-    fig = go.Figure()
-    fig.add_trace(go.Scattergl(x=xa, y=ya, mode="lines", line={"color": FAINT, "width": 1},
-                               hoverinfo="none", name="cells", showlegend=False))
-    fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", line={"color": S1_BLUE, "width": 1.6},
-                               hoverinfo="none", name="S1", showlegend=False))
-    fig.add_trace(go.Scattergl(x=[], y=[], mode="lines+markers", line={"color": HIGHLIGHT_RED, "width": 2.6},
-                               marker={"size": 4, "color": HIGHLIGHT_RED}, name="cell",
-                               hovertemplate="%{fullData.name}: %{y:.3f}<extra></extra>", showlegend=False))
-    fig.add_trace(go.Scatter(x=steps, y=np.zeros(W, np.uint8), mode="text", text=[short_word(t) for t in tokens],
-                             hovertext=hover, hoverinfo="text", yaxis="y2", xaxis="x2",
-                             textfont={"size": 12, "color": word_colors(pos, W, sel)}, name="words",
-                             showlegend=False))
+    data = [
+        {"type": "scattergl", "x": b64(xa), "y": b64(ya), "mode": "lines", "line": {"color": FAINT, "width": 1},
+         "hoverinfo": "none", "name": "cells", "showlegend": False},
+        {"type": "scattergl", "x": b64(xs), "y": b64(ys), "mode": "lines", "line": {"color": S1_BLUE, "width": 1.6},
+         "hoverinfo": "none", "name": "S1", "showlegend": False},
+        {"type": "scattergl", "x": [], "y": [], "mode": "lines+markers",
+         "line": {"color": HIGHLIGHT_RED, "width": 2.6}, "marker": {"size": 4, "color": HIGHLIGHT_RED},
+         "name": "cell", "hovertemplate": "%{fullData.name}: %{y:.3f}<extra></extra>", "showlegend": False},
+        {"type": "scatter", "x": b64(np.arange(W, dtype=np.uint8)), "y": b64(np.zeros(W, np.uint8)),
+         "mode": "text", "text": [short_word(t) for t in tokens], "hovertext": hover, "hoverinfo": "text",
+         "xaxis": "x2", "yaxis": "y2", "textfont": {"size": 12, "color": word_colors(pos, W, sel)},
+         "name": "words", "showlegend": False},
+    ]
     if transform == "tanh":
-        yaxis = {"range": [-1.05, 1.05]}
+        yrange = [-1.05, 1.05]
     else:
         finite = values[np.isfinite(values)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
         lo, hi = min(lo, threshold), max(hi, threshold)
         span = (hi - lo) or 1.0
-        yaxis = {"range": [lo - 0.05 * span, hi + 0.05 * span]}
-    fig.update_layout(
-        template="none", height=MAIN_HEIGHT, margin=MARGIN, showlegend=False,
-        dragmode="select", selectdirection="h", hovermode="closest", uirevision=uirevision,
-        xaxis={"range": [-0.5, W - 0.5], "fixedrange": True, "showticklabels": False, "showgrid": True,
-               "gridcolor": "#eeeeee", "tickvals": list(range(W)), "zeroline": False, "domain": [0, 1]},
-        xaxis2={"range": [-0.5, W - 0.5], "fixedrange": True, "matches": "x", "showticklabels": False,
-                "showgrid": False, "zeroline": False, "anchor": "y2"},
-        yaxis={**yaxis, "domain": PLOT_DOMAIN, "zeroline": True, "zerolinecolor": "#cccccc",
-               "gridcolor": "#eeeeee", "title": {"text": "value", "standoff": 4}},
-        yaxis2={"domain": WORDS_DOMAIN, "range": [-1, 1], "fixedrange": True, "visible": False, "anchor": "x2"},
-        shapes=[threshold_shape(threshold)] + range_shapes(pos, W, sel, pad),
-        meta={"pos": pos, "width": W, "D": D},
-        plot_bgcolor="white", paper_bgcolor="white", font={"family": "system-ui, sans-serif", "size": 12},
-    )
-    return fig
+        yrange = [lo - 0.05 * span, hi + 0.05 * span]
+    layout = {
+        "template": _template(), "height": MAIN_HEIGHT, "margin": MARGIN, "showlegend": False,
+        "dragmode": "select", "selectdirection": "h", "hovermode": "closest", "uirevision": uirevision,
+        "xaxis": {"range": [-0.5, W - 0.5], "fixedrange": True, "showticklabels": False, "showgrid": True,
+                  "gridcolor": "#eeeeee", "tickvals": list(range(W)), "zeroline": False, "domain": [0, 1]},
+        "xaxis2": {"range": [-0.5, W - 0.5], "fixedrange": True, "matches": "x", "showticklabels": False,
+                   "showgrid": False, "zeroline": False, "anchor": "y2"},
+        "yaxis": {"range": yrange, "domain": PLOT_DOMAIN, "zeroline": True, "zerolinecolor": "#cccccc",
+                  "gridcolor": "#eeeeee", "title": {"text": "value", "standoff": 4}},
+        "yaxis2": {"domain": WORDS_DOMAIN, "range": [-1, 1], "fixedrange": True, "visible": False, "anchor": "x2"},
+        "shapes": [threshold_shape(threshold)] + range_shapes(pos, W, sel, pad),
+        "meta": {"pos": pos, "width": W, "D": D, "s1": [int(c) for c in s1_cells]},
+        "plot_bgcolor": "white", "paper_bgcolor": "white", "font": {"family": "system-ui, sans-serif", "size": 12},
+    }
+    return {"data": data, "layout": layout}
+
+
+def main_figure(*args, **kwargs) -> go.Figure:
+    """`main_figure_spec` as a validated go.Figure (template "none")."""
+    return go.Figure(main_figure_spec(*args, **kwargs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,7 +176,7 @@ def detail_height(n_cells: int) -> int:
 
 
 def detail_traces(on: np.ndarray, cells, min_run: int = 1):
-    """Values for the bar trace (share of S1 on) and the on-range trace (x, y, text) of the detail plot."""
+    """Values for the bar trace (share of S1 on) and the on-range trace (x, y, cell id per point)."""
     W = on.shape[0]
     n = len(cells)
     share = (on.sum(axis=1) / n).astype(np.float32) if n else np.zeros(W, np.float32)
@@ -177,7 +188,7 @@ def detail_traces(on: np.ndarray, cells, min_run: int = 1):
     for k, (row, a, b) in enumerate(runs):
         rx[3 * k], rx[3 * k + 1] = a - 0.45, b - 1 + 0.45
         ry[3 * k] = ry[3 * k + 1] = row
-        text[3 * k] = text[3 * k + 1] = f"cell {int(cells[row])}: on {b - a} step{'s' if b - a != 1 else ''}"
+        text[3 * k] = text[3 * k + 1] = str(int(cells[row]))
     return share, rx, ry, text
 
 
@@ -196,25 +207,32 @@ def detail_layout(n_cells: int, width: int) -> dict:
     }
 
 
-def detail_figure(on: np.ndarray, cells, pos: int, min_run: int = 1, uirevision: str = "") -> go.Figure:
-    """Blue bars (share of S1 on at each step) over gray on-range lines, one row per S1 cell."""
+def detail_figure_spec(on: np.ndarray, cells, pos: int, min_run: int = 1, uirevision: str = "") -> dict:
+    """Blue bars (share of S1 on at each step) over gray on-range lines, one row per S1 cell (a dict)."""
     W = on.shape[0]
     share, rx, ry, text = detail_traces(on, cells, min_run)
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=np.arange(W, dtype=np.uint8), y=share, marker={"color": S1_BLUE}, name="S1 on",
-                         hovertemplate="%{y:.0%} of S1 on<extra></extra>", showlegend=False))
-    fig.add_trace(go.Scatter(x=rx, y=ry, mode="lines", line={"color": RANGE_GRAY, "width": 3}, text=text,
-                             hoverinfo="text", xaxis="x2", yaxis="y2", name="on-ranges", showlegend=False,
-                             connectgaps=False))
-    fig.update_layout(
-        template="none", margin={**MARGIN, "b": 24}, showlegend=False, uirevision=uirevision, bargap=0.15,
-        xaxis={"range": [-0.5, W - 0.5], "fixedrange": True, "showticklabels": False, "showgrid": False,
-               "zeroline": False},
-        xaxis2={"range": [-0.5, W - 0.5], "fixedrange": True, "matches": "x", "anchor": "y2", "showgrid": False,
-                "zeroline": False, "tickvals": list(range(0, W, max(1, W // 10))),
-                "ticktext": [str(pos + x) for x in range(0, W, max(1, W // 10))]},
-        plot_bgcolor="white", paper_bgcolor="white", dragmode=False, hovermode="closest",
-        font={"family": "system-ui, sans-serif", "size": 11},
+    ticks = list(range(0, W, max(1, W // 10)))
+    data = [
+        {"type": "bar", "x": b64(np.arange(W, dtype=np.uint8)), "y": b64(share), "marker": {"color": S1_BLUE},
+         "name": "S1 on", "hovertemplate": "%{y:.0%} of S1 on<extra></extra>", "showlegend": False},
+        {"type": "scatter", "x": b64(rx), "y": b64(ry), "mode": "lines", "line": {"color": RANGE_GRAY, "width": 3},
+         "text": text, "hovertemplate": "cell %{text}<extra></extra>", "xaxis": "x2", "yaxis": "y2",
+         "name": "on-ranges", "showlegend": False, "connectgaps": False},
+    ]
+    layout = {
+        "template": _template(), "margin": {**MARGIN, "b": 24}, "showlegend": False, "uirevision": uirevision,
+        "bargap": 0.15,
+        "xaxis": {"range": [-0.5, W - 0.5], "fixedrange": True, "showticklabels": False, "showgrid": False,
+                  "zeroline": False},
+        "xaxis2": {"range": [-0.5, W - 0.5], "fixedrange": True, "matches": "x", "anchor": "y2", "showgrid": False,
+                   "zeroline": False, "tickvals": ticks, "ticktext": [str(pos + x) for x in ticks]},
+        "plot_bgcolor": "white", "paper_bgcolor": "white", "dragmode": False, "hovermode": "closest",
+        "font": {"family": "system-ui, sans-serif", "size": 11},
         **detail_layout(len(cells), W),
-    )
-    return fig
+    }
+    return {"data": data, "layout": layout}
+
+
+def detail_figure(*args, **kwargs) -> go.Figure:
+    """`detail_figure_spec` as a validated go.Figure (template "none")."""
+    return go.Figure(detail_figure_spec(*args, **kwargs))

@@ -113,7 +113,6 @@ def render(ds, state, min_run: int, rendered, selection):
     on = values[:, cells] >= np.float32(thr)
     key = window_key(state)
     uirev = f"{state['dataset']}|{layer}"
-    meta = {"pos": pos, "width": W, "D": int(values.shape[1]), "s1": cells.tolist()}
     if rendered and rendered.get("key") == key:
         fig = Patch()
         xs, ys = sf.lines_xy(values, cells)
@@ -122,12 +121,11 @@ def render(ds, state, min_run: int, rendered, selection):
         fig["data"][sf.TRACE_WORDS]["textfont"]["color"] = sf.word_colors(pos, W, state.get("sel"))
         fig["layout"]["shapes"] = [sf.threshold_shape(thr)] + sf.range_shapes(pos, W, state.get("sel"),
                                                                               state.get("pad"))
-        fig["layout"]["meta"] = meta
+        fig["layout"]["meta"] = {"pos": pos, "width": W, "D": int(values.shape[1]), "s1": cells.tolist()}
     else:
-        fig = sf.main_figure(ds.tokens(pos, pos + W), values, pos, cells, thr, state.get("sel"),
-                             state.get("pad"), transform=ds.transform(layer), uirevision=uirev)
-        fig.layout.meta = meta
-    detail = sf.detail_figure(on, cells, pos, max(1, int(min_run or 1)), uirevision=uirev)
+        fig = sf.main_figure_spec(ds.tokens(pos, pos + W), values, pos, cells, thr, state.get("sel"),
+                                  state.get("pad"), transform=ds.transform(layer), uirevision=uirev)
+    detail = sf.detail_figure_spec(on, cells, pos, max(1, int(min_run or 1)), uirevision=uirev)
     sel_data = {"dataset": state["dataset"], "layer": layer, "sel": state.get("sel"), "pad": state.get("pad"),
                 "threshold": thr, "cells": cells.tolist()}
     new_rendered = {"key": key}
