@@ -51,6 +51,17 @@ def short_word(word: str, n: int = MAX_WORD) -> str:
     return word if len(word) <= n else word[: n - 1] + "…"
 
 
+def word_style(width: int) -> tuple[int, int]:
+    """(font size, longest label) so that the words of a window of `width` steps stay readable."""
+    if width <= 60:
+        return 12, MAX_WORD
+    if width <= 100:
+        return 10, 5
+    if width <= 150:
+        return 9, 3
+    return 8, 2
+
+
 def lines_xy(values: np.ndarray, cells) -> tuple[np.ndarray, np.ndarray]:
     """x (uint8 steps) and y (float32, NaN between cells) drawing each cell as one polyline."""
     W = values.shape[0]
@@ -108,6 +119,7 @@ def main_figure_spec(tokens, values: np.ndarray, pos: int, s1_cells, threshold: 
     xa, ya = lines_xy(values, np.arange(D))
     xs, ys = lines_xy(values, s1_cells)
     hover = [f"{pos + i}: {t}" for i, t in enumerate(tokens)]
+    font_size, longest = word_style(W)
     data = [
         {"type": "scattergl", "x": b64(xa), "y": b64(ya), "mode": "lines", "line": {"color": FAINT, "width": 1},
          "hoverinfo": "none", "name": "cells", "showlegend": False},
@@ -117,8 +129,9 @@ def main_figure_spec(tokens, values: np.ndarray, pos: int, s1_cells, threshold: 
          "line": {"color": HIGHLIGHT_RED, "width": 2.6}, "marker": {"size": 4, "color": HIGHLIGHT_RED},
          "name": "cell", "hovertemplate": "%{fullData.name}: %{y:.3f}<extra></extra>", "showlegend": False},
         {"type": "scatter", "x": b64(np.arange(W, dtype=np.uint8)), "y": b64(np.zeros(W, np.uint8)),
-         "mode": "text", "text": [short_word(t) for t in tokens], "hovertext": hover, "hoverinfo": "text",
-         "xaxis": "x2", "yaxis": "y2", "textfont": {"size": 12, "color": word_colors(pos, W, sel)},
+         "mode": "text", "text": [short_word(t, longest) for t in tokens], "hovertext": hover,
+         "hoverinfo": "text", "xaxis": "x2", "yaxis": "y2",
+         "textfont": {"size": font_size, "color": word_colors(pos, W, sel)},
          "name": "words", "showlegend": False},
     ]
     if transform == "tanh":

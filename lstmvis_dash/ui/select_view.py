@@ -47,8 +47,8 @@ def layout():
         ])),
         dbc.CardBody(className="p-2", children=[
             html.Div("Drag across the words (or click a start and then an end word) to select a range; "
-                     "the gray outer handles under the words require the cells to be off before/after it. "
-                     "Drag the red dashed line (click it first) to change ℓ.",
+                     "drag the gray outer handles under the words outwards to require the cells to be off "
+                     "before/after it. Drag the red dashed line to change ℓ. Hover a cell to highlight it.",
                      className="lv-help small text-muted mb-1"),
             dcc.Graph(id=ids.GRAPH, config=GRAPH_CONFIG, className="lv-graph",
                       style={"height": f"{sf.MAIN_HEIGHT}px"}),

@@ -268,6 +268,13 @@ def apply_action(trigger, value, state: dict, catalog, anchor):
         if not isinstance(value, list) or len(value) != 4 or not s["sel"]:
             return None
         v = [int(round(x)) for x in sorted(value)]
+        (a, b), (pl, pr) = s["sel"], s["pad"]
+        # Overlapping handles (no padding on a side) move as a pair: dragged inwards they move the
+        # range's edge (a padding cannot lie inside the range), dragged outwards they open a padding.
+        if pl == 0 and v[0] == a and v[1] > a:
+            v[0] = v[1]
+        if pr == 0 and v[3] == b and v[2] < b:
+            v[3] = v[2]
         sel = [v[1], v[2]] if v[2] > v[1] else s["sel"]
         pad = [v[1] - v[0], v[3] - v[2]] if v[2] > v[1] else [sel[0] - v[0], v[3] - sel[1]]
         pad = [max(0, min(urlstate.MAX_PAD, p)) for p in pad]
