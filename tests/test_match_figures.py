@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
@@ -101,6 +102,12 @@ def test_grid_of_empty_table(small):
     assert g.n_rows == 0 and mf.match_rows(g) == []
 
 
+def test_overlap_colours_for_any_set_size():
+    for n in range(0, 700):
+        c = mf.overlap_colours(n)
+        assert len(c) == n + 1 and c[0] == "#ffffff"
+
+
 # -- rows ---------------------------------------------------------------------------------------
 def _props(c):
     return c["props"] if isinstance(c, dict) else c.to_plotly_json()["props"]
@@ -132,12 +139,11 @@ def test_match_rows_words_colours_and_hover(toy):
     words = [_props(w) for w in match["children"]]
     assert [w["children"] for w in words] == ["c", "d", "e"]
     assert [w["data-on"] for w in words] == [1, 2, 2]
-    assert "outline" in match["style"]
     palette = mf.overlap_colours(2)
     assert [w["style"]["backgroundColor"] for w in words] == [palette[1], palette[2], palette[2]]
     left = [_props(w) for w in _by_class(rows[0], "lv-left")[0]["children"]]
     assert [w["children"] for w in left] == ["a", "b"]
-    assert "backgroundColor" not in left[0]["style"]       # 0 cells on: no colour
+    assert "backgroundColor" not in left[0].get("style", {})       # 0 cells on: no colour
     assert _by_class(rows[0], "lv-use-match")[0]["id"] == {"type": "u", "index": 0}
     assert json.loads(json.dumps(rows)) == rows
 
@@ -189,14 +195,14 @@ def test_matched_positions_and_shares(toy):
     assert s["inside"].tolist() == [0, 3, 2]
     assert s["inside_share"].tolist() == pytest.approx([0, 0.6, 0.4])
     assert s["overall"].tolist() == [4, 5, 3]
-    fig = mf.annotation_summary_figure(toy, "cat", t)
+    fig = go.Figure(mf.annotation_summary_figure(toy, "cat", t))
     assert list(fig.data[0].y) == pytest.approx([0, 60, 40])
     assert list(fig.data[1].y) == pytest.approx([100 * 4 / 12, 100 * 5 / 12, 100 * 3 / 12])
 
 
 def test_scalar_summary(toy):
     t = _table([[0, 3, 3, 1, 1]])
-    fig = mf.annotation_summary_figure(toy, "val", t)
+    fig = go.Figure(mf.annotation_summary_figure(toy, "val", t))
     assert len(fig.data) == 2
     assert sum(fig.data[0].y) == pytest.approx(100)
     assert sum(fig.data[1].y) == pytest.approx(100)
@@ -206,16 +212,18 @@ def test_scalar_summary(toy):
 
 
 def test_summary_without_matches(toy):
-    fig = mf.annotation_summary_figure(toy, "cat", _table([]))
+    fig = go.Figure(mf.annotation_summary_figure(toy, "cat", _table([])))
     assert "no matches" in fig.layout.annotations[0].text
 
 
 def test_templates_are_none(toy):
     t = _table([[2, 5, 3, 1, 2]])
     hist = pd.DataFrame({"length": [1, 3], "strict": [0, 1], "fuzzy": [4, 2]})
-    for fig in (mf.annotation_summary_figure(toy, "cat", t), mf.annotation_summary_figure(toy, "val", t),
-                mf.length_histogram_figure(hist)):
+    for d in (mf.annotation_summary_figure(toy, "cat", t), mf.annotation_summary_figure(toy, "val", t),
+              mf.length_histogram_figure(hist), mf._empty_figure("x")):
+        fig = go.Figure(d)             # validates every property
         assert fig.layout.template == pio.templates["none"]
+        assert json.loads(json.dumps(d)) == d
 
 
 # -- histogram ----------------------------------------------------------------------------------
@@ -223,7 +231,7 @@ def test_length_histogram(small):
     layer = small.layers[0]
     cells = lv.select(small, layer, 10, 14, 0.3)
     m = lv.match(small, layer, cells, 0.3)
-    fig = mf.length_histogram_figure(m.histogram, selected=5, n_cells=len(cells))
+    fig = go.Figure(mf.length_histogram_figure(m.histogram, selected=5, n_cells=len(cells)))
     fuzzy, strict = fig.data
     assert list(fuzzy.x) == [str(v) for v in m.histogram["length"]]
     assert list(fuzzy.y) == m.histogram["fuzzy"].tolist()
@@ -234,8 +242,9 @@ def test_length_histogram(small):
     assert sum(c == mf.HIST_SELECTED for c in fuzzy.marker.color) == 1
     assert "strict" in fuzzy.hovertemplate and "fuzzy" in fuzzy.hovertemplate
     assert "length 5" in fig.layout.title.text
-    assert mf.length_histogram_figure(m.histogram).layout.title.text.startswith("candidates")
-    assert "no candidates" in mf.length_histogram_figure(m.histogram.iloc[:0]).layout.annotations[0].text
+    assert go.Figure(mf.length_histogram_figure(m.histogram)).layout.title.text.startswith("candidates")
+    empty = go.Figure(mf.length_histogram_figure(m.histogram.iloc[:0]))
+    assert "no candidates" in empty.layout.annotations[0].text
 
 
 # -- CSV ----------------------------------------------------------------------------------------

@@ -15,14 +15,16 @@ Nothing here touches Dash callbacks or app state, so every piece is unit-tested 
 """
 from __future__ import annotations
 
+import collections
 import csv
+import functools
 import io
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import plotly.colors as pcolors
-import plotly.graph_objects as go
+import plotly.io as pio
 from dash import html
 
 from ..engine import raw_threshold
@@ -55,12 +57,22 @@ def text_colour(background: str) -> str:
     return "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#fff"
 
 
+@functools.lru_cache(maxsize=64)
+def _overlap_colours(n_cells: int) -> tuple:
+    if n_cells <= 0:
+        return ("#ffffff",)
+    points = [min(1.0, 0.2 + 0.8 * k / n_cells) for k in range(1, n_cells + 1)]
+    return tuple(["#ffffff"] + pcolors.sample_colorscale(OVERLAP_SCALE, points))
+
+
 def overlap_colours(n_cells: int) -> list[str]:
     """Background colour for 0 … n_cells cells of S1 on; 0 is white (no colour)."""
-    if n_cells <= 0:
-        return ["#ffffff"]
-    points = [0.2 + 0.8 * k / n_cells for k in range(1, n_cells + 1)]
-    return ["#ffffff"] + pcolors.sample_colorscale(OVERLAP_SCALE, points)
+    return list(_overlap_colours(int(n_cells)))
+
+
+@functools.lru_cache(maxsize=64)
+def _overlap_text_colours(n_cells: int) -> tuple:
+    return tuple(text_colour(c) for c in _overlap_colours(n_cells))
 
 
 def category_colours(n: int) -> list[str]:
@@ -230,9 +242,7 @@ def annotation_track(ds, name: str, grid: RowGrid) -> Track:
 # -- HTML rows ----------------------------------------------------------------------------------
 # The rows are built as plain Dash component dicts ({"type", "namespace", "props"}), the JSON a
 # component serialises to: 50 rows are ~1,500 elements, and component objects cost ~20x more to build.
-ROW_STYLE = {"display": "flex", "alignItems": "center", "whiteSpace": "nowrap", "lineHeight": "1.6em",
-             "fontFamily": "Menlo, Consolas, 'DejaVu Sans Mono', monospace", "fontSize": "13px"}
-WORD_PAD = "0 3px"
+# Their static styling is in assets/match_view.css (classes lv-*); only data-driven styles are inline.
 SQUARE_PX = 9
 
 
@@ -241,6 +251,9 @@ def el(tag: str, children=None, **props) -> dict:
     if children is not None:
         props["children"] = children
     return {"type": tag, "namespace": "dash_html_components", "props": props}
+
+
+_Row = collections.namedtuple("_Row", "start stop length overlap union")
 
 
 def row_title(row, n_cells: int, rank: int) -> str:
@@ -261,8 +274,7 @@ def _track_strip(colours_row, texts_row, kind_row, name: str) -> dict:
             shown.append("[…]")
     width = SQUARE_PX * len(colours_row)
     return el("Div", className="lv-track", title=f"{name}: " + " ".join(shown),
-              style={"flex": "none", "width": f"{width}px", "height": "13px", "marginRight": "10px",
-                     "background": f"linear-gradient(to right, {', '.join(stops)})" if stops else "none"})
+              style={"width": f"{width}px", "background": f"linear-gradient(to right, {', '.join(stops)})" if stops else "none"})
 
 
 def match_rows(grid: RowGrid, row_id: dict | None = None, use_id: dict | None = None,
@@ -276,7 +288,7 @@ def match_rows(grid: RowGrid, row_id: dict | None = None, use_id: dict | None = 
     if grid.n_rows == 0:
         return []
     palette = overlap_colours(grid.n_cells)
-    text_on = [text_colour(c) for c in palette]
+    text_on = _overlap_text_colours(int(grid.n_cells))
     n_left_chars = 0
     for i in range(grid.n_rows):
         left = [t for t, k in zip(grid.tokens[i], grid.kind[i]) if k == LEFT]
@@ -286,14 +298,16 @@ def match_rows(grid: RowGrid, row_id: dict | None = None, use_id: dict | None = 
     paint = paint and track is not None
     tcolours = track.colours.tolist() if paint else None
     rows = []
-    for i, row in enumerate(grid.table.itertuples(index=False)):
+    cols = {c: grid.table[c].to_numpy(np.int64).tolist() for c in ("start", "stop", "length", "overlap", "union")}
+    for i in range(grid.n_rows):
+        row = _Row(*(cols[c][i] for c in ("start", "stop", "length", "overlap", "union")))
         parts = {LEFT: [], MATCH: [], RIGHT: []}
         for j, k in enumerate(kinds[i]):
             if k == EMPTY:
                 continue
             if k == ELIDED:
                 parts[MATCH].append(el("Span", f"… +{int(row.length) - (grid.max_shown - 1)}",
-                                       className="lv-elided", style={"padding": WORD_PAD, "color": "#666"}))
+                                       className="lv-elided"))
                 continue
             count = counts[i][j]
             if paint:
@@ -301,37 +315,29 @@ def match_rows(grid: RowGrid, row_id: dict | None = None, use_id: dict | None = 
                 fg = text_colour(bg)
             else:
                 bg, fg = palette[count], text_on[count]
-            style = {"padding": WORD_PAD, "marginRight": "2px", "borderRadius": "2px"}
             if bg != "#ffffff":
-                style["backgroundColor"] = bg
-                style["color"] = fg
-            parts[k].append(el("Span", tokens[i][j], className="lv-word", style=style, **{"data-on": count}))
-        body = [el("Span", str(i + 1), className="lv-rank",
-                   style={"width": "2.4em", "textAlign": "right", "marginRight": "8px", "color": "#888",
-                          "flex": "none"})]
+                parts[k].append(el("Span", tokens[i][j], className="lv-word", **{"data-on": count},
+                                   style={"backgroundColor": bg, "color": fg}))
+            else:
+                parts[k].append(el("Span", tokens[i][j], className="lv-word", **{"data-on": count}))
+        body = [el("Span", str(i + 1), className="lv-rank")]
         if track is not None:
             body.append(_track_strip(track.colours[i], track.texts[i], kinds[i], track.name))
         body += [
-            el("Div", parts[LEFT], className="lv-left",
-               style={"width": left_width, "flex": "none", "display": "flex", "justifyContent": "flex-end",
-                      "overflow": "hidden", "opacity": "0.8"}),
-            el("Div", parts[MATCH], className="lv-match",
-               style={"display": "flex", "outline": f"2px solid {MATCH_OUTLINE}", "borderRadius": "2px",
-                      "padding": "0 0 0 2px", "margin": "0 5px 0 3px"}),
-            el("Div", parts[RIGHT], className="lv-right", style={"display": "flex", "opacity": "0.8"}),
+            el("Div", parts[LEFT], className="lv-left", style={"width": left_width}),
+            el("Div", parts[MATCH], className="lv-match"),      # outlined in MATCH_OUTLINE (match_view.css)
+            el("Div", parts[RIGHT], className="lv-right"),
         ]
         clickable = dict(className="lv-match-row-body", title=row_title(row, grid.n_cells, i), n_clicks=0,
-                         style={"display": "flex", "alignItems": "center", "cursor": "pointer", "flex": "1"},
                          **{"data-start": int(row.start), "data-stop": int(row.stop)})
         if row_id is not None:
             clickable["id"] = dict(row_id, index=i)
         button = dict(title="use this match as the new hypothesis (selection)", className="lv-use-match",
-                      n_clicks=0, style={"fontSize": "11px", "padding": "0 5px", "marginRight": "6px",
-                                         "flex": "none"})
+                      n_clicks=0)
         if use_id is not None:
             button["id"] = dict(use_id, index=i)
         rows.append(el("Div", [el("Button", "use", **button), el("Div", body, **clickable)],
-                       className="lv-match-row", style=ROW_STYLE))
+                       className="lv-match-row"))
     return rows
 
 
@@ -385,16 +391,25 @@ def annotation_shares(ds, name: str, table: pd.DataFrame) -> pd.DataFrame:
                          "overall": overall, "overall_share": overall / n_all})
 
 
-def _empty_figure(message: str) -> go.Figure:
-    fig = go.Figure(layout=dict(template="none", height=120, margin=dict(l=10, r=10, t=10, b=10)))
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font=dict(color="#777"))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
+# Figures are plain dicts ({"data", "layout"}), what dcc.Graph receives anyway: building go.Figure
+# objects validates every property and costs tens of milliseconds per figure on the callback's hot
+# path. The tests load each one into go.Figure, which validates it.
+TEMPLATE_NONE = pio.templates["none"].to_plotly_json()
 
 
-def annotation_summary_figure(ds, name: str, table: pd.DataFrame) -> go.Figure:
+def figure(data: list, **layout) -> dict:
+    layout.setdefault("template", TEMPLATE_NONE)
+    return {"data": data, "layout": layout}
+
+
+def _empty_figure(message: str) -> dict:
+    return figure([], height=120, margin=dict(l=10, r=10, t=10, b=10),
+                  annotations=[dict(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                                    font=dict(color="#777"))],
+                  xaxis=dict(visible=False), yaxis=dict(visible=False))
+
+
+def annotation_summary_figure(ds, name: str, table: pd.DataFrame) -> dict:
     """Categorical: share per category inside the matches vs overall. Scalar: histograms and means."""
     n_pos = len(matched_positions(table))
     if n_pos == 0:
@@ -404,22 +419,23 @@ def annotation_summary_figure(ds, name: str, table: pd.DataFrame) -> go.Figure:
         return _scalar_summary(ds, name, table, where)
     shares = annotation_shares(ds, name, table)
     colours = category_colours(len(shares))
-    fig = go.Figure()
-    fig.add_bar(x=shares["label"], y=100 * shares["inside_share"], name="inside matches",
-                marker_color=colours, marker_line=dict(color="#333", width=1),
-                customdata=shares[["inside"]].to_numpy(),
-                hovertemplate="%{x}: %{y:.1f}% of matched positions (%{customdata[0]})<extra></extra>")
-    fig.add_bar(x=shares["label"], y=100 * shares["overall_share"], name="whole dataset",
-                marker_color="#bbbbbb", customdata=shares[["overall"]].to_numpy(),
-                hovertemplate="%{x}: %{y:.1f}% of all positions (%{customdata[0]})<extra></extra>")
-    fig.update_layout(template="none", barmode="group", height=230, margin=dict(l=45, r=10, t=30, b=40),
-                      title=dict(text=f"{name}: share {where} vs whole dataset", font=dict(size=12)),
-                      yaxis=dict(title="% of positions", rangemode="tozero"),
-                      xaxis=dict(type="category"), legend=dict(orientation="h", y=-0.25), bargap=0.25)
-    return fig
+    labels = shares["label"].tolist()
+    data = [
+        dict(type="bar", x=labels, y=(100 * shares["inside_share"]).tolist(), name="inside matches",
+             marker=dict(color=colours, line=dict(color="#333", width=1)),
+             customdata=shares["inside"].tolist(),
+             hovertemplate="%{x}: %{y:.1f}% of matched positions (%{customdata})<extra></extra>"),
+        dict(type="bar", x=labels, y=(100 * shares["overall_share"]).tolist(), name="whole dataset",
+             marker=dict(color="#bbbbbb"), customdata=shares["overall"].tolist(),
+             hovertemplate="%{x}: %{y:.1f}% of all positions (%{customdata})<extra></extra>"),
+    ]
+    return figure(data, barmode="group", height=230, margin=dict(l=45, r=10, t=30, b=40), bargap=0.25,
+                  title=dict(text=f"{name}: share {where} vs whole dataset", font=dict(size=12), x=0.02),
+                  yaxis=dict(title=dict(text="% of positions"), rangemode="tozero"),
+                  xaxis=dict(type="category"), legend=dict(orientation="h", y=-0.25))
 
 
-def _scalar_summary(ds, name: str, table: pd.DataFrame, where: str) -> go.Figure:
+def _scalar_summary(ds, name: str, table: pd.DataFrame, where: str) -> dict:
     codes = ds.annotation_codes(name)
     inside = codes[matched_positions(table)].astype(np.float64)
     inside = inside[np.isfinite(inside)]
@@ -428,23 +444,23 @@ def _scalar_summary(ds, name: str, table: pd.DataFrame, where: str) -> go.Figure
     edges = np.linspace(lo, hi if hi > lo else lo + 1, 21)
     h_in = np.histogram(inside, bins=edges)[0] / max(len(inside), 1)
     h_all = np.histogram(allv, bins=edges)[0] / max(len(allv), 1)
-    mid = (edges[:-1] + edges[1:]) / 2
+    mid = ((edges[:-1] + edges[1:]) / 2).tolist()
+    w = float(edges[1] - edges[0])
     m_in = float(inside.mean()) if len(inside) else float("nan")
     m_all = float(allv.mean()) if len(allv) else float("nan")
-    fig = go.Figure()
-    fig.add_bar(x=mid, y=100 * h_in, width=edges[1] - edges[0], name=f"inside matches (mean {m_in:.3g})",
-                marker_color="#1f77b4", opacity=0.75,
-                hovertemplate="%{x:.3g}: %{y:.1f}% of matched positions<extra></extra>")
-    fig.add_bar(x=mid, y=100 * h_all, width=edges[1] - edges[0], name=f"whole dataset (mean {m_all:.3g})",
-                marker_color="#999999", opacity=0.5,
-                hovertemplate="%{x:.3g}: %{y:.1f}% of all positions<extra></extra>")
-    for m, c in ((m_in, "#1f77b4"), (m_all, "#555555")):
-        if np.isfinite(m):
-            fig.add_vline(x=m, line=dict(color=c, dash="dash", width=1.5))
-    fig.update_layout(template="none", barmode="overlay", height=230, margin=dict(l=45, r=10, t=30, b=40),
-                      title=dict(text=f"{name}: distribution {where} vs whole dataset", font=dict(size=12)),
-                      yaxis=dict(title="% of positions"), legend=dict(orientation="h", y=-0.25))
-    return fig
+    data = [
+        dict(type="bar", x=mid, y=(100 * h_in).tolist(), width=w, name=f"inside matches (mean {m_in:.3g})",
+             marker=dict(color="#1f77b4"), opacity=0.75,
+             hovertemplate="%{x:.3g}: %{y:.1f}% of matched positions<extra></extra>"),
+        dict(type="bar", x=mid, y=(100 * h_all).tolist(), width=w, name=f"whole dataset (mean {m_all:.3g})",
+             marker=dict(color="#999999"), opacity=0.5,
+             hovertemplate="%{x:.3g}: %{y:.1f}% of all positions<extra></extra>"),
+    ]
+    shapes = [dict(type="line", x0=m, x1=m, y0=0, y1=1, yref="paper", line=dict(color=c, dash="dash", width=1.5))
+              for m, c in ((m_in, "#1f77b4"), (m_all, "#555555")) if np.isfinite(m)]
+    return figure(data, barmode="overlay", height=230, margin=dict(l=45, r=10, t=30, b=40), shapes=shapes,
+                  title=dict(text=f"{name}: distribution {where} vs whole dataset", font=dict(size=12), x=0.02),
+                  yaxis=dict(title=dict(text="% of positions")), legend=dict(orientation="h", y=-0.25))
 
 
 # -- length histogram --------------------------------------------------------------------------
@@ -454,7 +470,7 @@ HIST_SELECTED = "#ff7f0e"
 
 
 def length_histogram_figure(histogram: pd.DataFrame, selected: int | None = None,
-                            n_cells: int | None = None) -> go.Figure:
+                            n_cells: int | None = None) -> dict:
     """Bars per candidate length: fuzzy (overlap ≥ 1) behind strict (overlap = |S1|).
 
     The x axis is categorical (one bar per length that occurs) so every length can be clicked;
@@ -464,27 +480,29 @@ def length_histogram_figure(histogram: pd.DataFrame, selected: int | None = None
     L = histogram["length"].to_numpy(np.int64)
     strict = histogram["strict"].to_numpy(np.int64)
     fuzzy = histogram["fuzzy"].to_numpy(np.int64)
-    x = [str(v) for v in L]
-    custom = np.stack([L, strict, fuzzy], axis=1)
-    sel = L == selected if selected is not None else np.zeros(len(L), bool)
+    x = [str(v) for v in L.tolist()]
+    custom = np.stack([L, strict, fuzzy], axis=1).tolist()
+    sel = (L == selected) if selected is not None else np.zeros(len(L), bool)
     hover = ("length %{customdata[0]}<br>strict (all " + (f"{n_cells} " if n_cells else "")
              + "S1 cells on): %{customdata[1]}<br>fuzzy (≥ 1 cell on): %{customdata[2]}<extra></extra>")
-    fig = go.Figure()
-    fig.add_bar(x=x, y=fuzzy, name="fuzzy: overlap ≥ 1", customdata=custom, hovertemplate=hover,
-                marker=dict(color=np.where(sel, HIST_SELECTED, HIST_FUZZY).tolist(),
-                            line=dict(color=np.where(sel, "#000", HIST_FUZZY).tolist(),
-                                      width=np.where(sel, 2, 0).tolist())))
-    fig.add_bar(x=x, y=strict, name="strict: overlap = |S1|", customdata=custom, hovertemplate=hover,
-                marker=dict(color=np.where(sel, "#a63603", HIST_STRICT).tolist()))
-    title = "candidates per match length (click a bar to filter, again to clear)"
+    data = [
+        dict(type="bar", x=x, y=fuzzy.tolist(), name="fuzzy: overlap ≥ 1", customdata=custom,
+             hovertemplate=hover,
+             marker=dict(color=np.where(sel, HIST_SELECTED, HIST_FUZZY).tolist(),
+                         line=dict(color=np.where(sel, "#000", HIST_FUZZY).tolist(),
+                                   width=np.where(sel, 2, 0).tolist()))),
+        dict(type="bar", x=x, y=strict.tolist(), name="strict: overlap = |S1|", customdata=custom,
+             hovertemplate=hover, marker=dict(color=np.where(sel, "#a63603", HIST_STRICT).tolist())),
+    ]
+    title = "candidates per length · click a bar to filter"
     if selected is not None:
-        title = f"filtered to length {selected} (click the bar again to clear)"
-    fig.update_layout(template="none", barmode="overlay", height=200, bargap=0.1,
-                      margin=dict(l=45, r=10, t=28, b=35), title=dict(text=title, font=dict(size=12)),
-                      xaxis=dict(type="category", title=dict(text="length", standoff=4)),
-                      yaxis=dict(title="candidates"), legend=dict(orientation="h", x=1, xanchor="right", y=1.15),
-                      clickmode="event")
-    return fig
+        title = f"filtered to length {selected} · click it again to clear"
+    return figure(data, barmode="overlay", height=200, bargap=0.1, clickmode="event",
+                  margin=dict(l=45, r=10, t=45, b=35), title=dict(text=title, font=dict(size=12), x=0.02, y=0.97),
+                  xaxis=dict(type="category", title=dict(text="length", standoff=4)),
+                  yaxis=dict(title=dict(text="candidates")),
+                  legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom",
+                              font=dict(size=10)))
 
 
 # -- CSV export --------------------------------------------------------------------------------
