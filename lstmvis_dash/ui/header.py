@@ -113,7 +113,7 @@ def register_callbacks(app, registry):
         try:
             ds = registry.get(state["dataset"])
             return search_results(ds, registry.vocab_index(state["dataset"]), query)
-        except ValueError as e:
+        except Exception as e:  # noqa: BLE001 - a broken dataset is reported, never a traceback
             return html.Div(str(e), className="text-danger small py-1")
 
     # hide the result list when the user picks another dataset

@@ -331,6 +331,17 @@ def register_callbacks(app, registry):
                             Input(URL_REPLACE, "data"), prevent_initial_call=True)
 
     @app.callback(outputs, inputs, State(ids.BRUSH_ANCHOR, "data"))
+    def _sync_safe(*args):
+        try:
+            return _sync(*args)
+        except PreventUpdate:
+            raise
+        except Exception as e:  # noqa: BLE001 - the user gets a notice, never a traceback
+            log.exception("state sync failed")
+            out = [no_update] * n_out
+            out[3] = notice_alert([f"that did not work: {e}"])
+            return out
+
     def _sync(*args):
         search, current = args[0], args[1]
         anchor = args[-1]
