@@ -138,3 +138,14 @@ def test_detail_figure_empty_selection():
     assert np.all(decode(fig.data[0].y) == 0)
     assert len(decode(fig.data[1].x)) == 0
     assert fig.layout.height == sf.detail_height(0)
+
+
+def test_words_are_shown_literally():
+    # plotly.js reads <br>, <b> and entities in text as markup: tokens must come out unchanged
+    assert sf.plotly_text("<br>") == "&lt;br&gt;"
+    assert sf.plotly_text("a&amp;b") == "a&amp;amp;b"
+    values = np.zeros((3, 2), np.float32)
+    spec = sf.main_figure_spec(["<eos>", "&#169;", "<b>x"], values, pos=7, s1_cells=[], threshold=0.3)
+    words = spec["data"][sf.TRACE_WORDS]
+    assert words["text"] == ["&lt;eos&gt;", "&amp;#169;", "&lt;b&gt;x"]
+    assert words["hovertext"][0] == "7: &lt;eos&gt;"

@@ -51,6 +51,11 @@ def short_word(word: str, n: int = MAX_WORD) -> str:
     return word if len(word) <= n else word[: n - 1] + "…"
 
 
+def plotly_text(text: str) -> str:
+    """Text shown literally by plotly.js (which reads <br>, <b>, &amp;... in labels as markup)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def word_style(width: int) -> tuple[int, int]:
     """(font size, longest label) so that the words of a window of `width` steps stay readable."""
     if width <= 60:
@@ -118,7 +123,7 @@ def main_figure_spec(tokens, values: np.ndarray, pos: int, s1_cells, threshold: 
     W, D = values.shape
     xa, ya = lines_xy(values, np.arange(D))
     xs, ys = lines_xy(values, s1_cells)
-    hover = [f"{pos + i}: {t}" for i, t in enumerate(tokens)]
+    hover = [plotly_text(f"{pos + i}: {t}") for i, t in enumerate(tokens)]
     font_size, longest = word_style(W)
     data = [
         {"type": "scattergl", "x": b64(xa), "y": b64(ya), "mode": "lines", "line": {"color": FAINT, "width": 1},
@@ -129,7 +134,7 @@ def main_figure_spec(tokens, values: np.ndarray, pos: int, s1_cells, threshold: 
          "line": {"color": HIGHLIGHT_RED, "width": 2.6}, "marker": {"size": 4, "color": HIGHLIGHT_RED},
          "name": "cell", "hovertemplate": "%{fullData.name}: %{y:.3f}<extra></extra>", "showlegend": False},
         {"type": "scatter", "x": b64(np.arange(W, dtype=np.uint8)), "y": b64(np.zeros(W, np.uint8)),
-         "mode": "text", "text": [short_word(t, longest) for t in tokens], "hovertext": hover,
+         "mode": "text", "text": [plotly_text(short_word(t, longest)) for t in tokens], "hovertext": hover,
          "hoverinfo": "text", "xaxis": "x2", "yaxis": "y2",
          "textfont": {"size": font_size, "color": word_colors(pos, W, sel)},
          "name": "words", "showlegend": False},
