@@ -3,7 +3,7 @@
     pats = patterns(ds, "cell2", "token_type", value=["string", "comment"], threshold=0.3)
     pats.matrix      # bool (n_ranges, D): row i is the S1 that lv.select gives for range i
     pats.labels      # the annotation value of each range
-    proj = project(pats)          # PCA with numpy's SVD
+    proj = project(pats)          # PCA with numpy (SVD)
     proj.coords      # (n_ranges, 2)
 
 A **range** is a maximal run of positions with one and the same annotation value, split at
@@ -263,7 +263,9 @@ def patterns(ds: Dataset, layer: str, annotation: str, value=None, threshold: fl
 
 
 def project(patterns, n_components: int = 2) -> Projection:
-    """PCA of a `Patterns` (or any 2-D array, rows = samples) with numpy's SVD.
+    """PCA of a `Patterns` (or any 2-D array, rows = samples) with numpy: the SVD of the centred
+    matrix, or the eigenvectors of its D x D scatter matrix when ranges outnumber cells 4 to 1
+    (the same components, cheaper).
 
     coords = (X - mean) @ components.T; each component's sign is fixed so that its largest
     |loading| is positive, so the same data always gives the same picture.
