@@ -75,7 +75,7 @@ def test_main_figure(window):
     assert data[1]["line"]["color"] == sf.S1_BLUE
     assert data[2]["line"]["color"] == sf.HIGHLIGHT_RED and len(data[2]["x"]) == 0
     # words: shortened labels, full word and position on hover; the selection in blue
-    assert list(data[3]["text"]) == [sf.short_word(t) for t in tokens]
+    assert list(data[3]["text"]) == [sf.plotly_text(sf.short_word(t)) for t in tokens]
     assert data[3]["hovertext"][2] == "102: extraordinarily"
     colors = data[3]["textfont"]["color"]
     assert [i for i, c in enumerate(colors) if c == sf.S1_BLUE] == [3, 4, 5]
