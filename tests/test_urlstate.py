@@ -182,3 +182,39 @@ def test_no_working_dataset():
 def test_normalize_clamps_user_input(catalog):
     state, notices = us.normalize(dict(FULL, width=900, pos=0), catalog)
     assert state["width"] == 200 and len(notices) == 1
+
+
+# -- compare (comparison view): a layer of this dataset or dataset:layer, absent unless set ------------
+@pytest.fixture
+def catalog2(catalog):
+    catalog.names.append("other")
+    catalog.infos["other"] = us.DatasetInfo("other", 1000, {"cells:a": us.LayerInfo(20, "tanh")}, ())
+    return catalog
+
+
+@pytest.mark.parametrize("value,want", [
+    ("raw", "raw"), ("states::states1", "states::states1"), ("other:cells:a", "other:cells:a"),
+    ("small:raw", "raw"), ("small:states::states1", "states::states1"),
+])
+def test_compare_round_trip(catalog2, value, want):
+    state, notices = us.parse_query(f"?dataset=small&compare={value}", catalog2)
+    assert notices == []
+    assert state["compare"] == want
+    again, notices = us.parse_query(us.serialize(state), catalog2)
+    assert notices == [] and again == state
+    assert us.serialize(again).endswith("&compare=" + want)
+
+
+@pytest.mark.parametrize("value,why", [
+    ("nope", "is not a layer"), ("other:nope", "is not a layer"), ("nope:c", "is not a layer"),
+    ("broken:x", "unavailable"), ("big", "is not a layer"),
+])
+def test_compare_bad_values_are_dropped_with_a_notice(catalog2, value, why):
+    state, notices = us.parse_query(f"?dataset=small&compare={value}", catalog2)
+    assert "compare" not in state
+    assert len(notices) == 1 and notices[0].startswith(f"compare={value!r}") and why in notices[0]
+
+
+def test_compare_absent_or_empty_leaves_the_state_unchanged(catalog2):
+    assert us.parse_query("?dataset=small&compare=", catalog2)[0] == us.parse_query("?dataset=small", catalog2)[0]
+    assert "compare" not in us.serialize(us.default_state(catalog2))

@@ -4,7 +4,8 @@ The view state is a plain dict (it lives in a dcc.Store):
 
     {"dataset": str, "layer": str | None, "pos": int, "width": int,
      "sel": [start, stop] | None, "pad": [left, right], "threshold": float,
-     "exclude": [cells], "length": int | None, "annotation": str | None}
+     "exclude": [cells], "length": int | None, "annotation": str | None,
+     "compare": str}   # only present when set: a layer of this dataset, or "dataset:layer"
 
 `parse_query` reads a query string against a `Catalog` (what the datasets hold), whitelists and
 clamps every key, and returns the state plus a list of notices, one per bad value, each naming the
@@ -18,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 from urllib.parse import parse_qsl, urlencode
 
-KEYS = ("dataset", "layer", "pos", "width", "sel", "pad", "threshold", "exclude", "length", "annotation")
+KEYS = ("dataset", "layer", "pos", "width", "sel", "pad", "threshold", "exclude", "length", "annotation",
+        "compare")
 DEFAULT_WIDTH = 40
 MAX_WIDTH = 200
 MAX_PAD = 200
@@ -240,7 +242,41 @@ def parse_query(search: str | None, catalog: Catalog) -> tuple[dict, list[str]]:
         else:
             have = ", ".join(info.annotations) or "none"
             bad("annotation", f"is not an annotation of {name} (annotations: {have})", None)
+
+    # compare (the comparison view's second layer): absent from the state unless set
+    if raw.get("compare"):
+        target, why = parse_compare(raw["compare"], name, catalog)
+        if target is None:
+            bad("compare", why, None)
+        else:
+            state["compare"] = target
     return state, notices
+
+
+def parse_compare(value: str, dataset: str, catalog: Catalog) -> tuple[str | None, str]:
+    """`compare` -> (canonical value, "") or (None, why). A layer of `dataset` is written as the bare
+    layer id (layer ids may contain ':'); a layer of another dataset as "dataset:layer"."""
+    info = catalog.info(dataset)
+    if info is not None and value in info.layers:
+        return value, ""
+    unavailable = None
+    for i, ch in enumerate(value):
+        if ch != ":":
+            continue
+        name, layer = value[:i], value[i + 1:]
+        if name not in catalog.names:
+            continue
+        other = catalog.info(name)
+        if other is None:
+            unavailable = name
+            continue
+        if layer in other.layers:
+            return (layer if name == dataset else f"{name}:{layer}"), ""
+    if unavailable is not None:
+        reason = catalog.errors.get(unavailable, "it cannot be opened")
+        return None, f"names an unavailable dataset ({_short(reason, 120)})"
+    return None, (f"is not a layer of {dataset} or dataset:layer of this server "
+                  f"(layers: {', '.join(info.layers) if info else 'none'})")
 
 
 def format_threshold(v: float) -> str:
@@ -269,6 +305,8 @@ def serialize(state: Mapping) -> str:
         pairs.append(("length", str(int(state["length"]))))
     if state.get("annotation") is not None:
         pairs.append(("annotation", state["annotation"]))
+    if state.get("compare"):
+        pairs.append(("compare", state["compare"]))
     return "?" + urlencode(pairs, safe=":,")
 
 
