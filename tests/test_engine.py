@@ -325,7 +325,7 @@ def pick_cells(rng, D, s1):
     return cells
 
 
-SEEDS = list(range(120))
+SEEDS = list(range(40))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -335,9 +335,12 @@ def test_against_reference(tmp_path, seed):
     documents = _documents(rng, T)
     doc = doc_ids(T, documents)
     layers, transforms = {}, {}
-    for lid, transform in (("tanh layer", "tanh"), ("raw", "none")):
+    half_transform = "tanh" if seed % 2 else "none"
+    for lid, transform in (("tanh layer", "tanh"), ("raw", "none"), ("half", half_transform)):
         D = int(rng.integers(1, 13))
         raw, kind, levels = make_states(rng, T, D, transform)
+        if lid == "half":                    # float16 states: v = transform(raw.astype(float32))
+            raw = raw.astype(np.float16)
         layers[lid] = (raw, transform, levels)
         transforms[lid] = transform
     tokens = [f"w{int(i)}" for i in rng.integers(0, 7, size=T)]
@@ -346,7 +349,7 @@ def test_against_reference(tmp_path, seed):
     assert len(ds) == T
     for lid, (raw, transform, levels) in layers.items():
         D = raw.shape[1]
-        for _ in range(6):
+        for _ in range(5):
             thr = pick_threshold(rng, raw, transform, levels)
             start, stop = pick_range(rng, T)
             pl, pr = (int(x) for x in rng.integers(0, min(3, T) + 1, size=2))
@@ -359,7 +362,7 @@ def test_against_reference(tmp_path, seed):
             check_match(ds, lid, raw, transform, doc, cells, thr, mpl, mpr, min_length, max_length, top)
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", range(12))
 def test_ties_in_ranking(tmp_path, seed):
     """Periodic patterns give many candidates equal in overlap, union and length: start decides."""
     rng = np.random.default_rng(1000 + seed)
@@ -434,12 +437,12 @@ def _edge_raw() -> np.ndarray:
     return arr
 
 
-EDGE_THRESHOLDS = [0.0, -0.0, 1e-45, -1e-45, 1e-8, -1e-8, 0.5, 0.7, -0.7, 0.9999999, 0.99999994, 1.0,
-                   1.0000001, 1.5, 2.0, 1e30, -0.9999999, -0.99999994, -1.0, -1.0000001, -1.5,
-                   float(np.nextafter(np.float32(1), np.float32(0))),
+EDGE_THRESHOLDS = [0.0, -0.0, 1e-45, -1e-8, 0.7, 0.9999999, 1.0, 1.0000001, 1.5, 1e30,
+                   -0.9999999, -1.0, -1.5,
+                   float(np.nextafter(np.float32(1), np.float32(0))),           # 0.99999994
                    float(np.nextafter(np.float32(-1), np.float32(0))),
                    float(np.tanh(np.float32(0.5))), float(np.tanh(np.float32(9.0))),
-                   float(np.tanh(np.float32(-8.0))), 0.99999999999, -0.99999999999, 1.00000000001]
+                   0.99999999999, 1.00000000001]
 
 
 @pytest.fixture(scope="module")
@@ -453,7 +456,9 @@ def edge_dataset(tmp_path_factory):
     raw = np.concatenate([raw, np.roll(raw, 5, axis=1)], axis=0).astype(np.float32)
     T = raw.shape[0]
     path = lv.write_dataset(tmp_path_factory.mktemp("edge") / "edge", ["e"] * T,
-                            {"tanh": raw, "none": raw}, transforms={"tanh": "tanh", "none": "none"})
+                            {"tanh": raw, "none": raw, "tanh16": raw.astype(np.float16),
+                             "none16": raw.astype(np.float16)},
+                            transforms={"tanh": "tanh", "none": "none", "tanh16": "tanh", "none16": "none"})
     return lv.open_dataset(path), raw
 
 
@@ -461,23 +466,28 @@ def edge_dataset(tmp_path_factory):
 def test_tanh_threshold_edges(edge_dataset, thr):
     ds, raw = edge_dataset
     T, D = raw.shape
-    for layer in ("tanh", "none"):
+    doc = doc_ids(T, [0])
+    for layer in ("tanh", "none", "tanh16", "none16"):
+        layer_raw = raw.astype(np.float16) if layer.endswith("16") else raw
+        transform = "tanh" if layer.startswith("tanh") else "none"
         with np.errstate(invalid="ignore"):
-            v = np.tanh(raw.astype(np.float32)) if layer == "tanh" else raw.astype(np.float32)
+            v = np.tanh(layer_raw.astype(np.float32)) if transform == "tanh" else layer_raw.astype(np.float32)
             want = v >= np.float32(thr)
-        got = np.zeros_like(want)
-        for t in range(T):
-            got[t, [int(c) for c in lv.select(ds, layer, t, t + 1, thr)]] = True
-        bad = np.argwhere(got != want)
-        assert len(bad) == 0, [(layer, thr, float(raw[t, c]), float(v[t, c]), bool(want[t, c]))
-                               for t, c in bad[:10]]
+        if transform == "tanh":
+            # select at every single position gives the whole on/off matrix
+            got = np.zeros_like(want)
+            for t in range(T):
+                got[t, [int(c) for c in lv.select(ds, layer, t, t + 1, thr)]] = True
+            bad = np.argwhere(got != want)
+            assert len(bad) == 0, [(layer, thr, float(layer_raw[t, c]), float(v[t, c]), bool(want[t, c]))
+                                   for t, c in bad[:10]]
         # values read back through the API are the same float32 values
         np.testing.assert_array_equal(ds.values(layer, 0, T), v)
-    # matching one cell at a time: strict candidates are exactly the runs where that cell is on
-    on = ref_on(raw, "tanh", thr)
-    doc = doc_ids(T, [0])
-    for c in range(D):
-        check_match(ds, "tanh", raw, "tanh", doc, [c], thr, 0, 0, min_length=1, top=10**6)
+        # matching all cells, and single cells (whose candidates are exactly the runs where it is on)
+        check_match(ds, layer, layer_raw, transform, doc, list(range(D)), thr, 0, 0, min_length=1, top=10**6)
+        check_match(ds, layer, layer_raw, transform, doc, list(range(D)), thr, 1, 2, min_length=1, top=10**6)
+        for c in (0, 5, 11):
+            check_match(ds, layer, layer_raw, transform, doc, [c], thr, 0, 0, min_length=1, top=10**6)
 
 
 def test_threshold_is_rounded_to_float32(tmp_path):
