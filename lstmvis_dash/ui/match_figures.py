@@ -422,15 +422,17 @@ def annotation_summary_figure(ds, name: str, table: pd.DataFrame) -> dict:
     labels = shares["label"].tolist()
     data = [
         dict(type="bar", x=labels, y=(100 * shares["inside_share"]).tolist(), name="inside matches",
+             showlegend=False,
              marker=dict(color=colours, line=dict(color="#333", width=1)),
              customdata=shares["inside"].tolist(),
              hovertemplate="%{x}: %{y:.1f}% of matched positions (%{customdata})<extra></extra>"),
         dict(type="bar", x=labels, y=(100 * shares["overall_share"]).tolist(), name="whole dataset",
-             marker=dict(color="#bbbbbb"), customdata=shares["overall"].tolist(),
+             showlegend=False, marker=dict(color="#bbbbbb"), customdata=shares["overall"].tolist(),
              hovertemplate="%{x}: %{y:.1f}% of all positions (%{customdata})<extra></extra>"),
     ]
-    return figure(data, barmode="group", height=230, margin=dict(l=45, r=10, t=30, b=40), bargap=0.25,
-                  title=dict(text=f"{name}: share {where} vs whole dataset", font=dict(size=12), x=0.02),
+    return figure(data, barmode="group", height=230, margin=dict(l=45, r=10, t=45, b=30), bargap=0.25,
+                  title=dict(text=f"{name}: share {where} (coloured)<br>vs the whole dataset (grey)",
+                             font=dict(size=12), x=0.02, y=0.97),
                   yaxis=dict(title=dict(text="% of positions"), rangemode="tozero"),
                   xaxis=dict(type="category"), legend=dict(orientation="h", y=-0.25))
 

@@ -119,7 +119,7 @@ def layout():
                   figure=mf._empty_figure("no selection")),
         html.Div(dcc.Graph(id=SUMMARY, config={"displayModeBar": False}, style={"height": "230px"},
                            figure=mf._empty_figure("choose an annotation")),
-                 id=SUMMARY_BOX, style={"display": "none"}),
+                 id=SUMMARY_BOX, style={"display": "none", "marginTop": "14px"}),
     ], style={"flex": "1 1 340px", "minWidth": "300px"})
     return html.Div([
         html.H4("Match view", style={"margin": "8px 0 2px 0"}),
@@ -199,7 +199,7 @@ def update(registry, selection, params, paint):
     if length is not None and total == 0:
         message = f"no match has length {length}; click the highlighted bar or another length"
     if track is not None:
-        summary, box = mf.annotation_summary_figure(ds, ann, m.table), {"display": "block"}
+        summary, box = mf.annotation_summary_figure(ds, ann, m.table), {"display": "block", "marginTop": "14px"}
     else:
         summary, box = no_update, hidden
     shown = {"dataset": ds.name, "T": len(ds),
