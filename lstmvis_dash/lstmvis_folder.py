@@ -97,7 +97,8 @@ def read_lstmvis_folder(folder: Path) -> DatasetParts:
         path = resolve(alias, where)
         shape, dtype = h5_shape(path, st["path"], where)
         if len(shape) != 2:
-            raise ValueError(f"{cfg_path}: {where}: states must be 2-D (T, D), got shape {shape}")
+            raise ValueError(f"{cfg_path}: {where}: {path.name} dataset {st['path']!r} must be 2-D (T, D), "
+                             f"got shape {shape}")
         transform = st.get("transform", "tanh")
         found.append((f"{alias}::{st['path']}", path, st["path"], "none" if transform == "none" else "tanh",
                       shape, dtype))
