@@ -210,6 +210,8 @@ def test_dict_with_first_line_space_token(folder):
     ("types_not_list", ["lstm.yml", "types"]),
     ("states_not_hdf5", ["train.dict"]),
     ("bad_dict_line", ["train.dict"]),
+    ("states_3d", ["states3d", "lstm.yml"]),
+    ("meta_too_short", ["depth", "lstm.yml"]),
 ])
 def test_clear_errors(folder, case, words):
     def states_types(fn):
@@ -245,6 +247,15 @@ def test_clear_errors(folder, case, words):
         edit_yml(folder, lambda c: c["files"].__setitem__("states", "train.dict"))
     elif case == "bad_dict_line":
         (folder / "train.dict").write_text((folder / "train.dict").read_text() + "noid\n")
+    elif case == "states_3d":
+        with h5py.File(folder / "states.hdf5", "r+") as f:
+            f.create_dataset("states3d", data=np.zeros((1000, 4, 2), np.float32))
+        edit_yml(folder, states_types(lambda t: t[0].__setitem__("path", "states3d")))
+    elif case == "meta_too_short":
+        with h5py.File(folder / "meta.h5", "r+") as f:
+            d = f["depth"][()]
+            del f["depth"]
+            f.create_dataset("depth", data=d[:500])
     with pytest.raises(ValueError) as e:
         ds = lv.open_dataset(folder)
         lv.select(ds, ds.layers[0], 0, 2, 0.0)
@@ -328,3 +339,22 @@ def test_fewer_states_than_words_uses_the_common_length(folder):
     ds = lv.open_dataset(folder)
     assert len(ds) == 1000
     assert len(ds.tokens(0, 1000)) == 1000
+
+
+def test_more_states_than_words_uses_the_common_length(folder):
+    with h5py.File(folder / "train.hdf5", "r+") as f:
+        ids = f["word_ids"][()]
+        del f["word_ids"]
+        f.create_dataset("word_ids", data=ids[:990])
+    ds = lv.open_dataset(folder)
+    assert len(ds) == 990
+    raw = h5("states.hdf5", "states2").astype(np.float32)[:990]
+    np.testing.assert_array_equal(ds.values("states::states2", 0, 990), np.tanh(raw))
+    with pytest.raises(ValueError):
+        ds.values("states::states2", 0, 991)
+    on = np.tanh(raw) >= np.float32(0.2)
+    assert lv.select(ds, "states::states2", 985, 990, 0.2, pad_right=3).tolist() == \
+        np.flatnonzero(on[985:990].all(axis=0)).tolist()
+    m = lv.match(ds, "states::states2", [0, 1, 2], 0.2, min_length=1, top=10**6)
+    assert (m.table["stop"] <= 990).all()
+    assert len(ds.annotation("depth", 0, 990)) == 990
