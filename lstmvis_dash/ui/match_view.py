@@ -107,7 +107,9 @@ def layout():
                       value=[], style={"marginLeft": "14px"}),
         html.Button("download CSV", id=DOWNLOAD_BUTTON, n_clicks=0, style={"marginLeft": "auto"},
                     title="the full ranked match table (all matches, not only the top 50) as CSV"),
-        dcc.Download(id=DOWNLOAD),
+        # a spinner beside the button while the full table is built (seconds on a large dataset)
+        dcc.Loading(dcc.Download(id=DOWNLOAD), type="circle", delay_show=300,
+                    style={"width": "24px"}, parent_style={"width": "24px", "display": "inline-block"}),
     ], style={"display": "flex", "alignItems": "center", "gap": "4px", "margin": "4px 0"})
     rows_col = html.Div([
         html.Div(id=INFO, style={"color": "#444", "fontSize": "13px", "margin": "2px 0 4px 0"}),
