@@ -78,5 +78,8 @@ else:
         deploy.configure_logging(_settings)
         app = build(settings=_settings)
     except (ConfigError, deploy.SettingsError) as e:
-        raise SystemExit(f"error: {e}") from None
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        # exit status 4 is gunicorn's "App failed to load": the master stops instead of restarting
+        # the worker for ever; for a plain `import app` it is just a failed start
+        raise SystemExit(4) from None
     server = app.server

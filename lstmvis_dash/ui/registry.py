@@ -4,6 +4,11 @@ A dataset whose folder is missing or broken is reported (on the page through `Ca
 once in the log) while the others serve; a failed open is retried after a short while, so a dataset
 that lands while the server runs becomes available without a restart. The registry holds shared,
 read-only data only: no per-user state lives here.
+
+Each `get` re-checks (by `stat`, a few system calls) the files an opened dataset was read from: a
+file deleted, truncated or replaced while the server runs makes the dataset be opened again, which
+either serves the new files (their index is rebuilt by fingerprint) or reports the error, in this
+worker and in `/health`, while the other datasets keep serving.
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ class Registry:
         self._datasets: dict = {}
         self._errors: dict = {}  # name -> (message, time)
         self._vocab_index: dict = {}
+        self._stamps: dict = {}  # name -> {file: stat key} of the files the open dataset was read from
 
     @property
     def names(self) -> list[str]:
@@ -38,6 +44,7 @@ class Registry:
     def _check_fork(self):
         if self._pid != os.getpid():  # a forked worker opens its own files
             self._pid, self._datasets, self._errors, self._vocab_index = os.getpid(), {}, {}, {}
+            self._stamps = {}
 
     def get(self, name: str):
         """The opened Dataset; ValueError with the reason when it cannot be opened."""
@@ -47,12 +54,18 @@ class Registry:
             self._check_fork()
             ds = self._datasets.get(name)
             if ds is not None:
-                return ds
+                if _stamp(self._stamps.get(name, {})) == self._stamps.get(name):
+                    return ds
+                log.warning("dataset %r: its files changed on disk; opening it again", name)
+                self._datasets.pop(name, None)
+                self._vocab_index.pop(name, None)
+                self._stamps.pop(name, None)
             err = self._errors.get(name)
             if err is not None and time.monotonic() - err[1] < RETRY_SECONDS:
                 raise ValueError(err[0])
             entry = self.config.entry(name)
             try:
+                before = _stamp(dict.fromkeys(_source_files(entry.path)))
                 ds = open_folder(entry.path)
                 ds.name = entry.name
                 if entry.description:
@@ -67,6 +80,8 @@ class Registry:
                 raise ValueError(msg) from None
             self._errors.pop(name, None)
             self._datasets[name] = ds
+            # the folder's stamps are taken before reading: a file changed while it was read is seen
+            self._stamps[name] = {**_stamp(dict.fromkeys(_source_files(entry.path, ds))), **before}
             return ds
 
     def error(self, name: str) -> str | None:
@@ -104,6 +119,32 @@ class Registry:
                     idx.setdefault(str(tok), []).append(i)
                 self._vocab_index[name] = idx
         return idx
+
+
+def _source_files(folder, ds=None) -> list[str]:
+    """The files a dataset is read from: the folder's own files, and the layers' and annotations'."""
+    files = set()
+    try:
+        with os.scandir(folder) as it:
+            files.update(e.path for e in it if not e.name.startswith(".") and e.is_file())
+    except OSError:
+        pass
+    if ds is not None:
+        parts = ds._parts  # noqa: SLF001 - the registry is the engine's own client
+        files.update(str(src.file) for src in list(parts.layers.values()) + list(parts.annotations.values()))
+    return sorted(files)
+
+
+def _stamp(files: dict) -> dict:
+    """file -> stat identity (size, mtime, inode, ctime), or None when it cannot be stat'ed."""
+    out = {}
+    for f in files:
+        try:
+            st = os.stat(f)
+            out[f] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+        except OSError:
+            out[f] = None
+    return out
 
 
 def find_phrase(token_ids: np.ndarray, phrase_ids: list, limit: int) -> tuple[np.ndarray, int]:
