@@ -18,6 +18,7 @@ Every callback turns an error into a visible message in the view instead of a tr
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -86,7 +87,10 @@ def query(ds, selection: dict, length: int | None, top: int | None = TOP):
     kw = dict(pad_left=int(pad[0]), pad_right=int(pad[1]), top=top)
     if length is not None:
         kw.update(min_length=int(length), max_length=int(length))
-    key = (ds.name, id(ds), selection["layer"], tuple(cells), float(selection["threshold"]),
+    # the layer's fingerprint (file identity and times) keys the cache too: id(ds) alone may be
+    # reused by the Dataset the registry reopens after the file changed on disk
+    version = json.dumps(ds.arrays(selection["layer"]).fingerprint, sort_keys=True)
+    key = (ds.name, id(ds), version, selection["layer"], tuple(cells), float(selection["threshold"]),
            kw["pad_left"], kw["pad_right"], length, top)
     return cells, _cache.get(key, lambda: lv.match(ds, selection["layer"], cells,
                                                      float(selection["threshold"]), **kw))
@@ -117,7 +121,7 @@ def layout():
         html.Div(id=ROWS, style={"overflowX": "auto"}),
     ], style={"flex": "3 1 600px", "minWidth": "0"})
     side_col = html.Div([
-        dcc.Graph(id=HIST, config={"displayModeBar": False}, style={"height": "200px"},
+        dcc.Graph(id=HIST, config={"displayModeBar": False}, style={"height": "230px"},
                   figure=mf._empty_figure("no selection")),
         html.Div(dcc.Graph(id=SUMMARY, config={"displayModeBar": False}, style={"height": "230px"},
                            figure=mf._empty_figure("choose an annotation")),
