@@ -52,16 +52,30 @@ def select(ds: Dataset, layer: str, start: int, stop: int, threshold: float,
     pad_right = _check_int("pad_right", pad_right, 0, T)
     thr = raw_threshold(ds.transform(layer), threshold)
     rows = ds.arrays(layer).rows
-    keep = np.all(np.asarray(rows[start:stop]) >= thr, axis=0)
+    keep = np.ones(rows.shape[1], dtype=bool)
+    _fold_rows(keep, rows, start, stop, thr, on=True)
     if pad_left:
         lo = max(start - pad_left, ds.document_bounds(start)[0])
-        if lo < start:
-            keep &= ~np.any(np.asarray(rows[lo:start]) >= thr, axis=0)
+        _fold_rows(keep, rows, lo, start, thr, on=False)
     if pad_right:
         hi = min(stop + pad_right, ds.document_bounds(stop - 1)[1])
-        if stop < hi:
-            keep &= ~np.any(np.asarray(rows[stop:hi]) >= thr, axis=0)
+        _fold_rows(keep, rows, stop, hi, thr, on=False)
     return np.flatnonzero(keep).astype(np.int64)
+
+
+_SELECT_BLOCK_BYTES = 16 << 20
+
+
+def _fold_rows(keep: np.ndarray, rows, a: int, b: int, thr, on: bool) -> None:
+    """keep &= (all on | all off) over rows a:b, in blocks of bounded memory, stopping early once no
+    cell is left: a range as long as the dataset (a hostile URL, a long match adopted as hypothesis)
+    costs at most a pass over it, never a (b - a, D) copy in memory."""
+    step = max(1, _SELECT_BLOCK_BYTES // max(1, rows.shape[1] * rows.dtype.itemsize))
+    for s in range(a, b, step):
+        if not keep.any():
+            return
+        block = np.asarray(rows[s:min(b, s + step)]) >= thr
+        keep &= block.all(axis=0) if on else ~block.any(axis=0)
 
 
 @dataclass
