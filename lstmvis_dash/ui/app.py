@@ -22,7 +22,7 @@ from .registry import Registry
 
 log = logging.getLogger("lstmvis_dash.ui")
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
-COMPONENT_MODULES = ("header", "select_view", "match_view", "projection_view")
+COMPONENT_MODULES = ("header", "select_view", "compare_view", "match_view", "projection_view")
 
 
 def default_components() -> list:
