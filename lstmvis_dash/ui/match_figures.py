@@ -432,7 +432,7 @@ def annotation_summary_figure(ds, name: str, table: pd.DataFrame) -> dict:
     ]
     return figure(data, barmode="group", height=230, margin=dict(l=45, r=10, t=45, b=30), bargap=0.25,
                   title=dict(text=f"{name}: share {where} (coloured)<br>vs the whole dataset (grey)",
-                             font=dict(size=12), x=0.02, y=0.97),
+                             font=dict(size=12), x=0.02, y=0.98, yanchor="top"),
                   yaxis=dict(title=dict(text="% of positions"), rangemode="tozero"),
                   xaxis=dict(type="category"), legend=dict(orientation="h", y=-0.25))
 
@@ -499,9 +499,10 @@ def length_histogram_figure(histogram: pd.DataFrame, selected: int | None = None
     title = "candidates per length · click a bar to filter"
     if selected is not None:
         title = f"filtered to length {selected} · click it again to clear"
-    return figure(data, barmode="overlay", height=200, bargap=0.1, clickmode="event",
-                  margin=dict(l=45, r=10, t=45, b=35), title=dict(text=title, font=dict(size=12), x=0.02, y=0.97),
-                  xaxis=dict(type="category", title=dict(text="length", standoff=4)),
+    return figure(data, barmode="overlay", height=230, bargap=0.1, clickmode="event",
+                  margin=dict(l=45, r=10, t=45, b=55), title=dict(text=title, font=dict(size=12), x=0.02, y=0.98, yanchor="top"),
+                  xaxis=dict(type="category", title=dict(text="length", standoff=2), tickangle=-45,
+                             tickfont=dict(size=10), automargin=False),
                   yaxis=dict(title=dict(text="candidates")),
                   legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom",
                               font=dict(size=10)))
