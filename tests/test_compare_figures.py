@@ -85,3 +85,19 @@ def test_row_click_moves_the_window():
     assert patch.to_plotly_json()["operations"][0]["params"]["value"] == 481
     assert cv.row_click({"type": "compare-row", "side": "b", "index": 3}, shown, vs) is cv.no_update
     assert cv.row_click({"side": "a", "index": 0}, shown, {"dataset": "other"}) is cv.no_update
+
+
+def test_sync_chooser_writes_compare_and_drops_the_layer_itself():
+    class Reg:
+        def catalog(self):
+            return us.Catalog(names=["p"], infos={"p": us.DatasetInfo("p", 100, {"c1": us.LayerInfo(10),
+                                                                                  "h1": us.LayerInfo(10)})})
+    ops = lambda patch: {o["location"][0]: o["params"]["value"] for o in patch.to_plotly_json()["operations"]}
+    vs = {"dataset": "p", "layer": "c1"}
+    _, _, patch = cv.sync_chooser(Reg(), vs, "h1", cv.CHOOSER)
+    assert ops(patch) == {"compare": "h1"}
+    assert cv.sync_chooser(Reg(), dict(vs, compare="h1"), "h1", cv.CHOOSER) == (cv.no_update,) * 3
+    options, value, patch = cv.sync_chooser(Reg(), dict(vs, compare="h1"), None, "view-state")
+    assert [o["value"] for o in options] == ["h1"] and value == "h1" and patch is cv.no_update
+    _, value, patch = cv.sync_chooser(Reg(), {"dataset": "p", "layer": "h1", "compare": "h1"}, "h1", "view-state")
+    assert value is None and ops(patch) == {"compare": None}

@@ -101,3 +101,18 @@ def test_render_matches_the_analysis_api(small_dataset):
     finally:
         pv.MAX_RANGES = old
         pv._cache._d.clear()
+
+
+def test_render_ignores_a_stale_annotation_or_values(small_dataset):
+    class Reg:
+        ds = lv.open_dataset(small_dataset)
+
+        def get(self, name):
+            return self.ds
+
+    vs = {"dataset": "small", "layer": "cells", "threshold": 0.3}
+    assert pv.render(Reg(), vs, True, "token_type", ["string"], 1, None) == (pv.no_update,) * 4
+    fig, _, message, _ = pv.render(Reg(), vs, True, "depth", ["string", "2"], 1, None)
+    assert [t["meta"] for t in fig["data"]] == ["2"] and message == ""
+    fig, *_ = pv.render(Reg(), vs, True, "depth", ["string"], 1, None)
+    assert fig["layout"]["annotations"][0]["text"] == "choose at least one value"

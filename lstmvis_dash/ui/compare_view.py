@@ -85,6 +85,10 @@ def sync_chooser(registry, view_state, chooser_value, triggered, current_options
         return no_update, no_update, patch
     if not vs.get("dataset"):
         return [], None, no_update
+    if vs.get("compare") and vs.get("compare") == vs.get("layer"):
+        patch = dash.Patch()            # the header switched to the compared layer: nothing to compare
+        patch["compare"] = None
+        return no_update, None, patch
     catalog = registry.catalog()
     options = cf.compare_options(vs["dataset"], vs.get("layer"), catalog)
     value = vs.get("compare")

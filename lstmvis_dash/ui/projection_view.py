@@ -170,11 +170,16 @@ def render(registry, view_state, is_open, annotation, values, min_length, shown_
     key = [vs["dataset"], vs["layer"], float(vs["threshold"]), annotation, values, min_length]
     if key == shown_key:
         return nothing
+    ds = registry.get(vs["dataset"])
     if not annotation:
         return pf.empty_figure("this dataset has no categorical annotation"), "", "", key
+    if annotation not in categorical_annotations(ds):
+        return nothing              # the chooser still shows the previous dataset's annotation
+    labels_all, _ = range_counts(ds, annotation)
+    known = {str(v) for v in labels_all}
+    values = [v for v in values if str(v) in known]     # values of the previous annotation: left out
     if not values:
         return pf.empty_figure("choose at least one value"), "", "", key
-    ds = registry.get(vs["dataset"])
     ck = (ds.name, id(ds), vs["layer"], float(vs["threshold"]), annotation, tuple(map(str, values)), min_length)
     pats, proj = _cache.get(ck, lambda: compute(ds, vs["layer"], float(vs["threshold"]), annotation, values,
                                                 min_length))
@@ -186,7 +191,6 @@ def render(registry, view_state, is_open, annotation, values, min_length, shown_
         return pf.empty_figure(f"{len(pats)} range(s): too few to project"), "", message, key
     n_on = pats.matrix.sum(axis=1)
     same = pf.pattern_multiplicity(pats.matrix)
-    labels_all, _ = range_counts(ds, annotation)
     chosen = {str(v) for v in values}
     order = [v for v in labels_all if str(v) in chosen]        # annotation order, stable colours
     fig = pf.projection_figure_spec(proj.coords[:, :2], pats.labels, pats.starts, pats.stops, pats.texts,
