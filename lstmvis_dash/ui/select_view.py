@@ -55,7 +55,8 @@ def layout():
             html.Div(className="lv-brush", style={"marginLeft": f"{m['l']}px", "marginRight": f"{m['r']}px"},
                      children=dcc.RangeSlider(id=ids.BRUSH, min=0, max=40, step=1, value=[0, 0, 40, 40],
                                               updatemode="mouseup", marks=None, allow_direct_input=False,
-                                              pushable=False, disabled=True, className="lv-brush-slider")),
+                                              pushable=False, disabled=True, className="lv-brush-slider",
+                                              tooltip={"placement": "bottom", "always_visible": False})),
             dcc.Graph(id=ids.DETAIL, config={"displayModeBar": False}, className="lv-detail"),
             dbc.Row(className="g-2 align-items-center mt-1", children=[
                 dbc.Col(html.Span("S1", className="fw-semibold"), width="auto"),

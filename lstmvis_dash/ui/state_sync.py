@@ -376,7 +376,9 @@ def register_callbacks(app, registry):
                 state, notices = urlstate.normalize(current, catalog)
                 new_anchor = no_update
                 force_all = False
-                old_controls = None  # another view changed the state: refresh every control
+                # another view changed the state: the address still holds the state before that change
+                before, _ = urlstate.parse_query(search, catalog)
+                old_controls = controls(before, catalog, registry)
             else:
                 result = None
                 for item in ctx.triggered:  # e.g. a box select fires relayoutData and selectedData together
