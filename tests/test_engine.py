@@ -40,31 +40,24 @@ def doc_ids(T: int, documents) -> np.ndarray:
     return np.searchsorted(np.asarray(documents), np.arange(T), side="right") - 1
 
 
-def _off_in_padding(on_col, doc, lo, hi, pad_doc) -> bool:
-    """True when the cell is off at every padding position lo:hi. Positions outside the data or in
+def _off_in_padding(ok, on, doc, lo, hi, pad_doc) -> None:
+    """Keeps in `ok` only cells off at every padding position lo:hi. Positions outside the data or in
     another document than `pad_doc` count as off."""
-    T = len(on_col)
+    T = on.shape[0]
     for t in range(lo, hi):
         if t < 0 or t >= T or doc[t] != pad_doc:
             continue
-        if on_col[t]:
-            return False
-    return True
+        ok &= ~on[t]
 
 
 def ref_cells_on(on, doc, a, b, pl, pr) -> set:
     """Cells on at every t in a:b, off in a-pl:a (if pl > 0) and in b:b+pr (if pr > 0)."""
-    out = set()
-    for c in range(on.shape[1]):
-        col = on[:, c]
-        if not all(col[t] for t in range(a, b)):
-            continue
-        if pl > 0 and not _off_in_padding(col, doc, a - pl, a, doc[a]):
-            continue
-        if pr > 0 and not _off_in_padding(col, doc, b, b + pr, doc[b - 1]):
-            continue
-        out.add(c)
-    return out
+    ok = on[a:b].all(axis=0)
+    if pl > 0:
+        _off_in_padding(ok, on, doc, a - pl, a, doc[a])
+    if pr > 0:
+        _off_in_padding(ok, on, doc, b, b + pr, doc[b - 1])
+    return set(np.flatnonzero(ok).tolist())
 
 
 def ref_select(on, doc, start, stop, pl, pr) -> list:
@@ -74,7 +67,7 @@ def ref_select(on, doc, start, stop, pl, pr) -> list:
 def ref_candidates(on, doc, S1) -> set:
     """Section 3.2: maximal runs of count >= k for every k in 1..|S1|, split at document boundaries."""
     T = on.shape[0]
-    count = [sum(1 for c in S1 if on[t, c]) for t in range(T)]
+    count = on[:, sorted(S1)].sum(axis=1).tolist()
     cands = set()
     for k in range(1, len(S1) + 1):
         t = 0
@@ -522,3 +515,48 @@ def test_infinite_raw_values(tmp_path, thr):
         check_select(ds, layer, raw, layer, doc, 0, 3, thr, 0, 0)
         check_select(ds, layer, raw, layer, doc, 1, 2, thr, 1, 1)
         check_match(ds, layer, raw, layer, doc, [0, 1, 2, 3, 4], thr, 0, 0, min_length=1)
+
+
+# ----------------------------------------------------------------------------------------------
+# wide layers: more cells than one 64-bit word (the parens demo has 100)
+
+
+@pytest.mark.parametrize("D", [63, 64, 65, 100, 129])
+@pytest.mark.parametrize("seed", range(3))
+def test_wide_layers(tmp_path, D, seed):
+    rng = np.random.default_rng(5000 + 10 * D + seed)
+    T = int(rng.integers(30, 90))
+    documents = _documents(rng, T)
+    doc = doc_ids(T, documents)
+    transform = "tanh" if seed % 2 else "none"
+    raw, _, levels = make_states(rng, T, D, transform)
+    ds = write(tmp_path, "wide", ["w"] * T, {"L": raw}, documents=documents, transforms={"L": transform})
+    for _ in range(4):
+        thr = pick_threshold(rng, raw, transform, levels)
+        start, stop = pick_range(rng, T)
+        pl, pr = (int(x) for x in rng.integers(0, 4, size=2))
+        s1 = check_select(ds, "L", raw, transform, doc, start, stop, thr, pl, pr)
+        n = int(rng.integers(max(1, D - 40), D + 1))
+        cells = [int(c) for c in rng.choice(D, size=n, replace=False)]
+        for cs in (cells, s1, list(range(D))):
+            check_match(ds, "L", raw, transform, doc, cs, thr, pl, pr, min_length=1,
+                        top=int(rng.choice([5, 50, 10**6])))
+
+
+def test_parens_fixture_against_reference():
+    """The real LSTMVis fixture (T=1000, D=100), large cell sets included."""
+    import h5py
+    from pathlib import Path
+    folder = Path(__file__).parent / "fixtures" / "lstmvis_parens_small"
+    ds = lv.open_dataset(folder)
+    doc = doc_ids(len(ds), [0])
+    rng = np.random.default_rng(42)
+    with h5py.File(folder / "states.hdf5", "r") as f:
+        for name in ("states1", "states2"):
+            raw = f[name][()]
+            layer = f"states::{name}"
+            for thr, (start, stop), (pl, pr) in ((0.3, (100, 103), (1, 1)), (0.0, (500, 501), (0, 0)),
+                                                  (-0.5, (10, 12), (2, 0)), (0.7, (998, 1000), (0, 3))):
+                s1 = check_select(ds, layer, raw, "tanh", doc, start, stop, thr, pl, pr)
+                for cells in (s1, list(range(100)), rng.choice(100, size=70, replace=False).tolist()):
+                    check_match(ds, layer, raw, "tanh", doc, cells, thr, pl, pr, min_length=2, top=50)
