@@ -108,7 +108,7 @@ def register_callbacks(app, registry):
         prevent_initial_call=True,
     )
     def _search(_clicks, _submits, query, state):
-        if not state or not state.get("dataset"):
+        if not isinstance(state, dict) or not state.get("dataset"):
             return no_update
         try:
             ds = registry.get(state["dataset"])

@@ -152,7 +152,7 @@ def register_callbacks(app, registry):
         prevent_initial_call=True,
     )
     def _render(state, min_run, rendered, selection):
-        if not state or not state.get("dataset"):
+        if not isinstance(state, dict) or not state.get("dataset"):
             return (no_update,) * 7
         try:
             ds = registry.get(state["dataset"])

@@ -158,6 +158,18 @@ def callback_body_problem(body, callback_map) -> str | None:
     return None
 
 
+def as_javascript_numbers(node):
+    """Integers beyond 2**53 become floats (beyond 1e308: null) in place, as the browser reads every
+    number: a value echoed back must stay serialisable (Dash's encoder refuses ints beyond 64 bits)."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for k, v in items:
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2 ** 53:
+            node[k] = float(v) if abs(v) < 1e308 else None  # JSON.stringify(Infinity) is null
+        elif isinstance(v, (dict, list)):
+            as_javascript_numbers(v)
+    return node
+
+
 # ---------------------------------------------------------------------------------------------
 
 def _authorized(header: str | None, settings: Settings) -> bool:
@@ -200,9 +212,11 @@ def install(app, settings: Settings) -> None:
                                   {"WWW-Authenticate": 'Basic realm="LSTMVis-Dash", charset="UTF-8"',
                                    "Content-Type": "text/plain; charset=utf-8"})
         if flask.request.method == "POST" and flask.request.path == callback_path:
-            problem = callback_body_problem(flask.request.get_json(silent=True), app.callback_map)
+            body = flask.request.get_json(silent=True)  # cached: Dash reads this same object
+            problem = callback_body_problem(body, app.callback_map)
             if problem is not None:
                 return flask.jsonify({"error": f"bad callback request: {problem}"}), 400
+            as_javascript_numbers(body)
         return None
 
     # first in line: before Dash's own before_request hooks (no work for an unauthorised request)

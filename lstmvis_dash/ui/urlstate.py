@@ -24,6 +24,7 @@ KEYS = ("dataset", "layer", "pos", "width", "sel", "pad", "threshold", "exclude"
 DEFAULT_WIDTH = 40
 MAX_WIDTH = 200
 MAX_PAD = 200
+MAX_SEL = 10_000  # a hypothesis longer than this is cut (with a notice); the paper's are a few words
 DEFAULT_THRESHOLD = 0.3
 MAX_ABS_THRESHOLD = 1e6
 MAX_QUERY = 8000
@@ -182,6 +183,9 @@ def parse_query(search: str | None, catalog: Catalog) -> tuple[dict, list[str]]:
             bad("sel", "is not start:stop", None)
         elif not (0 <= p[0] < p[1] <= T):
             bad("sel", f"is outside the data (need 0 <= start < stop <= {T})", None)
+        elif p[1] - p[0] > MAX_SEL:
+            state["sel"] = [p[0], p[0] + MAX_SEL]
+            notices.append(f"sel={p[0]}:{p[1]} is longer than {MAX_SEL:,} tokens; using sel={p[0]}:{p[0] + MAX_SEL}")
         else:
             state["sel"] = p
 
