@@ -16,6 +16,12 @@
     with numpy is trained on a seeded half of the ranges' 2D coordinates and its accuracy measured
     on the other half, beside the majority-class share of that half. Every layer x threshold is
     printed; the configuration is chosen by accuracy on a validation part of the training half.
+
+On the bundled data (128 cells, 1.512 bits/char) this printed: (a) 94.3% on the evaluation half
+(85.7% on all 24; one literal's 6-character S1 on cell1 at 0.1 with always-on cells dropped; 6
+of 24 such S1 were empty); without dropping cells at most 70.2%; 25.0% of positions are in strings.
+(b) 86.5% test accuracy (cell1, 0.3) against a majority class of 64.9%. Small samples: 12
+evaluation selections, 74 test ranges.
 """
 from __future__ import annotations
 
@@ -109,7 +115,9 @@ def bench_matches(ds, n_literals: int) -> dict:
     best = max(ok, key=lambda r: (r["tune"], r["matched"]))
     print(f"    chosen on the tune selections (even-numbered): {best['variant']}, layer {best['layer']}, "
           f"{best['length']} characters, threshold {best['threshold']}: share inside strings "
-          f"{best['eval']:.1%} on the other {best['n'] // 2} selections ({best['all']:.1%} on all {best['n']})")
+          f"{best['eval']:.1%} on the other {best['n'] // 2} selections ({best['all']:.1%} on all {best['n']}; "
+          f"S1 empty, so no matches, for {best['empty']} of {best['n']}; without the hand refinement the "
+          f"best share on all selections is {max(r['all'] for r in ok if 'drop' not in r['variant']):.1%})")
     top = max(ok, key=lambda r: r["all"])
     print(f"    (best share on all selections of any configuration, chosen after the fact: {top['all']:.1%}, "
           f"{top['variant']}, layer {top['layer']}, {top['length']} characters, threshold {top['threshold']})")
