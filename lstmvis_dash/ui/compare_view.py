@@ -15,6 +15,7 @@ exclusions do not apply to the second layer.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 
@@ -96,11 +97,16 @@ def sync_chooser(registry, view_state, chooser_value, triggered, current_options
             value if value != chooser_value else no_update, no_update)
 
 
+def _version(ds) -> str:
+    """File fingerprint: id(ds) may be reused by a Dataset reopened after its file changed."""
+    return json.dumps(ds.arrays(ds.layers[0]).fingerprint, sort_keys=True)
+
+
 def compatibility(ds_a, ds_b):
     """None when ds_b has the same token sequence as ds_a, else the difference (cached per pair)."""
     if ds_a is ds_b:
         return None
-    key = (ds_a.name, id(ds_a), ds_b.name, id(ds_b))
+    key = (ds_a.name, id(ds_a), _version(ds_a), ds_b.name, id(ds_b), _version(ds_b))
     with _compat_lock:
         if key in _compat:
             return _compat[key]

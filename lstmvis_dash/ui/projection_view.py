@@ -12,6 +12,7 @@ recompute it. At most MAX_RANGES ranges are projected (evenly spread over the da
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -61,6 +62,12 @@ class _Cache:
 
 _cache = _Cache()
 _counts_cache = _Cache(32)
+
+
+def _version(ds, layer=None) -> str:
+    """The layer's file fingerprint: id(ds) alone may be reused by a Dataset the registry reopens
+    after the file changed on disk (as in match_view.query)."""
+    return json.dumps(ds.arrays(layer or ds.layers[0]).fingerprint, sort_keys=True)
 
 
 def _plain(v):
@@ -132,7 +139,7 @@ def range_counts(ds, annotation: str) -> tuple[list, list[int]]:
         labels = [_plain(v) for v in ds.annotation_labels(annotation)]
         counts = np.bincount(np.asarray(codes, dtype=np.int64), minlength=len(labels))[:len(labels)]
         return labels, counts.tolist()
-    return _counts_cache.get((ds.name, id(ds), annotation), compute)
+    return _counts_cache.get((ds.name, id(ds), _version(ds), annotation), compute)
 
 
 def value_choice(registry, view_state, annotation):
@@ -180,7 +187,8 @@ def render(registry, view_state, is_open, annotation, values, min_length, shown_
     values = [v for v in values if str(v) in known]     # values of the previous annotation: left out
     if not values:
         return pf.empty_figure("choose at least one value"), "", "", key
-    ck = (ds.name, id(ds), vs["layer"], float(vs["threshold"]), annotation, tuple(map(str, values)), min_length)
+    ck = (ds.name, id(ds), _version(ds, vs["layer"]), vs["layer"], float(vs["threshold"]), annotation,
+          tuple(map(str, values)), min_length)
     pats, proj = _cache.get(ck, lambda: compute(ds, vs["layer"], float(vs["threshold"]), annotation, values,
                                                 min_length))
     message = ""
