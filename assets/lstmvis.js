@@ -9,6 +9,7 @@
 (function () {
     'use strict';
     var GRAPH_ID = 'select-graph';
+    var DETAIL_ID = 'select-detail';
     var TRACE_ALL = 0, TRACE_S1 = 1, TRACE_HOVER = 2, TRACE_WORDS = 3;
     var DTYPES = {f4: Float32Array, f8: Float64Array, u1: Uint8Array, i1: Int8Array, u2: Uint16Array,
                   i2: Int16Array, u4: Uint32Array, i4: Int32Array};
@@ -50,14 +51,36 @@
         var meta = gd.layout.meta || {};
         var W = meta.width, D = meta.D;
         if (cell === null || W === undefined || cell < 0 || cell >= D) {
+            highlightDetail(null);
             window.Plotly.restyle(gd, {x: [[]], y: [[]], name: ['cell']}, [TRACE_HOVER]);
             return;
         }
+        highlightDetail(cell);
         var ys = decode(gd.data[TRACE_ALL].y);
         var off = cell * (W + 1);
         var x = new Array(W), y = new Array(W);
         for (var k = 0; k < W; k++) { x[k] = k; y[k] = ys[off + k]; }
         window.Plotly.restyle(gd, {x: [x], y: [y], name: ['cell ' + cell]}, [TRACE_HOVER]);
+    }
+
+    function detailDiv() {
+        var el = document.getElementById(DETAIL_ID);
+        return el ? el.querySelector('.js-plotly-plot') : null;
+    }
+
+    // the hovered cell's on-ranges in the plot under the words (trace 1 holds all, trace 2 is red)
+    function highlightDetail(cell) {
+        var gd = detailDiv();
+        if (!gd || !gd.data || gd.data.length < 3 || !window.Plotly) { return; }
+        var x = [], y = [];
+        if (cell !== null) {
+            var xs = decode(gd.data[1].x), ys = decode(gd.data[1].y), text = gd.data[1].text || [];
+            var key = String(cell);
+            for (var i = 0; i + 1 < xs.length; i += 3) {
+                if (text[i] === key) { x.push(xs[i], xs[i + 1], null); y.push(ys[i], ys[i + 1], null); }
+            }
+        }
+        window.Plotly.restyle(gd, {x: [x], y: [y]}, [2]);
     }
 
     var clearTimer = null;
@@ -117,6 +140,19 @@
         });
     }
 
+    function bindDetail() {
+        var gd = detailDiv();
+        if (!gd || typeof gd.on !== 'function' || gd._lvBound) { return; }
+        gd._lvBound = true;
+        gd.on('plotly_hover', function (ev) {
+            var pt = ev && ev.points && ev.points[0];
+            if (!pt || pt.curveNumber !== 1 || !pt.text) { return; }
+            cancelClear();
+            highlight(parseInt(pt.text, 10));
+        });
+        gd.on('plotly_unhover', function () { scheduleClear(); });
+    }
+
     document.addEventListener('mouseover', function (e) {
         var chip = e.target.closest ? e.target.closest('.s1-chip') : null;
         if (chip) { cancelClear(); highlight(parseInt(chip.getAttribute('data-cell'), 10)); }
@@ -135,7 +171,7 @@
             window.dash_clientside.set_props('remove-cell', {data: {cell: cell, n: Date.now()}});
         }
     });
-    setInterval(bindGraph, 300);
+    setInterval(function () { bindGraph(); bindDetail(); }, 300);
 
     // Dragging the threshold line: grab it anywhere along its length (within a few pixels, dash gaps
     // included), move it, and commit the new threshold on release (one history entry per drag).

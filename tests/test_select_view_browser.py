@@ -200,6 +200,11 @@ def test_remove_cell_updates_list_plot_url_and_restore(dash_duo, app_factory, sm
     ys = driver.execute_script(f"return Array.from({GD}._fullData[2].y)")
     want = small.values("cells", 0, 40)[:, victim]
     assert np.allclose(np.array(ys, dtype=np.float32), want)
+    # ... and its on-ranges in the plot under the words
+    runs = len(sf.on_runs((want >= np.float32(0.3))[:, None]))
+    until(lambda: driver.execute_script(
+        "return document.querySelector('#select-detail .js-plotly-plot')._fullData[2].x.length") == 3 * runs,
+        what="on-ranges of the hovered cell in red")
     driver.find_elements(By.CSS_SELECTOR, f".chip-x[data-cell='{victim}']")[0].click()
     until(lambda: query(driver).get("exclude") == str(victim), what="exclude in URL")
     until(lambda: chips(driver) == [c for c in full if c != victim], what="chip gone")

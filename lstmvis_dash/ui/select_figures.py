@@ -226,7 +226,8 @@ def detail_layout(n_cells: int, width: int) -> dict:
 
 
 def detail_figure_spec(on: np.ndarray, cells, pos: int, min_run: int = 1, uirevision: str = "") -> dict:
-    """Blue bars (share of S1 on at each step) over gray on-range lines, one row per S1 cell (a dict)."""
+    """Blue bars (share of S1 on at each step) over gray on-range lines, one row per S1 cell (a dict).
+    Trace 2 is the hovered cell's on-ranges in red, filled clientside."""
     W = on.shape[0]
     share, rx, ry, text = detail_traces(on, cells, min_run)
     ticks = list(range(0, W, max(1, W // 10)))
@@ -236,6 +237,9 @@ def detail_figure_spec(on: np.ndarray, cells, pos: int, min_run: int = 1, uirevi
         {"type": "scatter", "x": b64(rx), "y": b64(ry), "mode": "lines", "line": {"color": RANGE_GRAY, "width": 3},
          "text": text, "hovertemplate": "cell %{text}<extra></extra>", "xaxis": "x2", "yaxis": "y2",
          "name": "on-ranges", "showlegend": False, "connectgaps": False},
+        {"type": "scatter", "x": [], "y": [], "mode": "lines", "line": {"color": HIGHLIGHT_RED, "width": 3},
+         "xaxis": "x2", "yaxis": "y2", "hoverinfo": "skip", "name": "highlight", "showlegend": False,
+         "connectgaps": False},
     ]
     layout = {
         "template": _template(), "margin": {**MARGIN, "b": 24}, "showlegend": False, "uirevision": uirevision,
