@@ -110,8 +110,10 @@ def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.float32, pad_
     """(a, b, overlap) of every candidate range for the cell set (SPEC.md 3.1-3.3)."""
     arrays = ds.arrays(layer)
     k, ambiguous = code_threshold(arrays.edges, thr)
-    bits = kernels.on_bits(arrays.codes, cells, k, ambiguous, kernels.as_kernel_rows(arrays.rows), thr, len(ds))
-    return kernels.scan_candidates(bits, ds.documents, len(ds), pad_left, pad_right, 4 * get_num_threads())
+    rows = kernels.as_kernel_rows(arrays.rows)
+    with kernels.PARALLEL_LOCK:
+        bits = kernels.on_bits(arrays.codes, cells, k, ambiguous, rows, thr, len(ds))
+        return kernels.scan_candidates(bits, ds.documents, len(ds), pad_left, pad_right, 4 * get_num_threads())
 
 
 def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, pad_right: int = 0,
@@ -151,7 +153,8 @@ def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, p
     doc_idx = np.searchsorted(ds.documents, a, side="right") - 1
     doc_lo = ds.documents[doc_idx]
     doc_hi = np.append(ds.documents, T)[doc_idx + 1]
-    s2 = kernels.s2_sizes(kernels.as_kernel_rows(rows), thr, a, b, doc_lo, doc_hi, pad_left, pad_right)
+    with kernels.PARALLEL_LOCK:
+        s2 = kernels.s2_sizes(kernels.as_kernel_rows(rows), thr, a, b, doc_lo, doc_hi, pad_left, pad_right)
     union = size + s2 - overlap
     order = np.lexsort((a, -length, union, -overlap))
     if top is not None:

@@ -26,7 +26,7 @@ import numpy as np
 
 from .progress import Progress
 from .store import INDEX_DIRNAME, LayerSource
-from .kernels import as_kernel_rows, quantise_rows
+from .kernels import PARALLEL_LOCK, as_kernel_rows, quantise_rows
 from .thresholds import grid_edges
 
 _BLOCK_BYTES = 64 << 20
@@ -154,7 +154,8 @@ def layer_arrays(src: LayerSource, idx: Path) -> LayerArrays:
                 with Progress(label, T) as bar:
                     for s in range(0, T, step):
                         block = as_kernel_rows(np.asarray(rows[s:s + step]))
-                        quantise_rows(block, edges, codes[:, :len(block)])
+                        with PARALLEL_LOCK:
+                            quantise_rows(block, edges, codes[:, :len(block)])
                         out[:, s:s + len(block)] = codes[:, :len(block)]
                         bar.update(len(block))
             _build(codes_path, (D, T), np.uint8, fill_codes, fp, f"indexing layer {src.id}")

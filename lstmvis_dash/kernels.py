@@ -12,9 +12,20 @@ node, so every candidate's on-throughout set is known when it closes, in O(T·W 
 """
 from __future__ import annotations
 
+import os
+import threading
+
+import numba
 import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
+
+# numba's default OpenMP threading layer kills any child forked after a parallel kernel ran (a
+# gunicorn master that warmed up, a test that forks). The workqueue layer is fork-safe but must
+# not be entered by two threads at once, so every parallel kernel runs under PARALLEL_LOCK.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
+PARALLEL_LOCK = threading.Lock()
 
 _BLOCK = 4096
 _ONE = np.uint64(1)
@@ -73,24 +84,44 @@ def quantise_rows(rows, edges, out):
 
 @njit(cache=True, parallel=True)
 def on_bits(codes, cells, k, ambiguous, rows, thr, T):
-    """bits[j // 64, t] has bit j % 64 set when cell cells[j] is on at t."""
-    W = (len(cells) + 63) // 64
+    """bits[j // 64, t] has bit j % 64 set when cell cells[j] is on at t.
+
+    Cells go four at a time, so each word of the block is loaded and stored once per four cells.
+    """
+    n = len(cells)
+    W = (n + 63) // 64
     bits = np.zeros((W, T), np.uint64)
     n_blocks = (T + _BLOCK - 1) // _BLOCK
     kk = np.uint8(k)
     for blk in prange(n_blocks):
         t0 = blk * _BLOCK
         t1 = min(T, t0 + _BLOCK)
-        for j in range(len(cells)):
-            c = cells[j]
-            shift = np.uint64(j & 63)
-            q = codes[c, t0:t1]
-            out = bits[j >> 6, t0:t1]
-            if k < 255:
-                for i in range(t1 - t0):
-                    out[i] |= np.uint64(q[i] > kk) << shift
-            if ambiguous:
-                for i in range(t1 - t0):
+        m = t1 - t0
+        if k < 255:
+            j = 0
+            while j < n:
+                out = bits[j >> 6, t0:t1]
+                # a group of up to four cells within one word; missing ones repeat the first
+                g = min(4, n - j, 64 - (j & 63))
+                s0 = np.uint64(j & 63)
+                q0 = codes[cells[j], t0:t1]
+                q1 = codes[cells[j + min(1, g - 1)], t0:t1]
+                q2 = codes[cells[j + min(2, g - 1)], t0:t1]
+                q3 = codes[cells[j + min(3, g - 1)], t0:t1]
+                s1 = np.uint64((j + min(1, g - 1)) & 63)
+                s2 = np.uint64((j + min(2, g - 1)) & 63)
+                s3 = np.uint64((j + min(3, g - 1)) & 63)
+                for i in range(m):
+                    out[i] |= ((np.uint64(q0[i] > kk) << s0) | (np.uint64(q1[i] > kk) << s1)
+                               | (np.uint64(q2[i] > kk) << s2) | (np.uint64(q3[i] > kk) << s3))
+                j += g
+        if ambiguous:
+            for j in range(n):
+                c = cells[j]
+                q = codes[c, t0:t1]
+                out = bits[j >> 6, t0:t1]
+                shift = np.uint64(j & 63)
+                for i in range(m):
                     if q[i] == kk and _value(rows[t0 + i, c]) >= thr:
                         out[i] |= _ONE << shift
     return bits
