@@ -11,6 +11,11 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
+import tempfile  # noqa: E402
+
+from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
+
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="lstmvis-hypothesis-"))  # its caches stay out of the work tree
 from hypothesis import HealthCheck, assume, given, settings, strategies as st  # noqa: E402
 
 import app as app_module  # noqa: E402
