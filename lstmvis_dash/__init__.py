@@ -4,13 +4,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .analysis import Patterns, Projection, patterns, project
 from .config import Config, ConfigError, load_config
 from .dataset import Dataset, open_folder
 from .engine import Matches, match, select
 from .store import write_dataset
 
-__all__ = ["Config", "ConfigError", "Dataset", "Matches", "load_config", "match", "open_dataset",
-           "select", "write_dataset"]
+__all__ = ["Config", "ConfigError", "Dataset", "Matches", "Patterns", "Projection", "load_config", "match",
+           "open_dataset", "patterns", "project", "select", "write_dataset"]
 __version__ = "0.1.0"
 
 
