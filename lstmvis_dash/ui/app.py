@@ -2,13 +2,10 @@
 
 A component is a module (or object) with `layout()` and `register_callbacks(app, registry)`; its
 callbacks are registered on this app with `app.callback` (never the global `dash.callback`), so
-several apps can live in one process (tests). The match view joins as one more entry of
-`default_components()` once `lstmvis_dash/ui/match_view.py` exists.
+several apps can live in one process (tests).
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from pathlib import Path
 
@@ -17,23 +14,14 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from ..config import Config, load_config
-from . import ids, state_sync
+from . import compare_view, header, ids, match_view, projection_view, select_view, state_sync
 from .registry import Registry
 
 log = logging.getLogger("lstmvis_dash.ui")
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
-COMPONENT_MODULES = ("header", "select_view", "compare_view", "match_view", "projection_view")
-
-
 def default_components() -> list:
-    """The page's components, top to bottom; a listed module that does not exist yet is skipped."""
-    comps = []
-    for name in COMPONENT_MODULES:
-        full = f"{__package__}.{name}"
-        if importlib.util.find_spec(full) is None:
-            continue
-        comps.append(importlib.import_module(full))
-    return comps
+    """The page's components, top to bottom."""
+    return [header, select_view, compare_view, match_view, projection_view]
 
 
 def page(components) -> html.Div:
