@@ -16,3 +16,5 @@ timeout = int(os.environ.get("LSTMVIS_TIMEOUT") or 120)
 graceful_timeout = 30
 accesslog = "-" if os.environ.get("LSTMVIS_ACCESS_LOG", "").lower() in ("1", "true", "yes") else None
 errorlog = "-"
+# no control socket (~/.gunicorn/gunicorn.ctl): unused here, and shared by every instance of one user
+control_socket_disable = True
