@@ -5,8 +5,11 @@ headless without any command-line flag. The extra flags keep Chromium from hangi
 """
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
@@ -89,3 +92,43 @@ def app_factory(small_config):
     def make(config=None, components=None, **kwargs):
         return create_app(config or small_config, components=components, **kwargs)
     return make
+
+
+# -- helpers shared by the browser tests (import them: `from conftest import until, query`) -----
+def until(fn, timeout=30.0, what="condition", interval=0.1):
+    """Poll fn() every `interval` s until it returns something truthy (-> that value); exceptions
+    count as "not yet". After `timeout` s: AssertionError naming `what` and the last value/exception."""
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        try:
+            last = fn()
+            if last:
+                return last
+        except Exception as e:  # noqa: BLE001 - the page may be between renders
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+def query(driver) -> dict:
+    """The page URL's query string as {key: last value}."""
+    q = parse_qs(urlparse(driver.current_url).query, keep_blank_values=True)
+    return {k: v[-1] for k, v in q.items()}
+
+
+def honour_permission_bits(monkeypatch):
+    """As root, os.access says every path is writable; make it follow the mode bits, as for a user."""
+    if os.geteuid() != 0:
+        return
+    real = os.access
+
+    def access(path, mode, *args, **kwargs):
+        if mode & os.W_OK:
+            try:
+                if not os.stat(path).st_mode & 0o222:
+                    return False
+            except OSError:
+                pass
+        return real(path, mode, *args, **kwargs)
+    monkeypatch.setattr(os, "access", access)

@@ -11,6 +11,8 @@ import pytest
 
 import lstmvis_dash as lv
 
+from conftest import honour_permission_bits
+
 T = 20
 TOKENS = ["the", "cat", " ", "", "é", "sat", "on", "the", "mat", ".",
           "tab\there", "a", "b", "(", ")", "the", "end", "\u4e2d", "x y", "."]
@@ -494,23 +496,6 @@ def test_repeated_quick_rewrites(tmp_path):
         assert lv.select(ds, "L", 10, 12, 0.1).tolist() == _expected(s)
         np.testing.assert_array_equal(ds.values("L", 0, 50), np.tanh(s["L"]))
         assert lv.select(lv.open_dataset(p), "L", 10, 12, 0.1).tolist() == _expected(s)
-
-
-def honour_permission_bits(monkeypatch):
-    """As root, os.access says every path is writable; make it follow the mode bits, as for a user."""
-    if os.geteuid() != 0:
-        return
-    real = os.access
-
-    def access(path, mode, *args, **kwargs):
-        if mode & os.W_OK:
-            try:
-                if not os.stat(path).st_mode & 0o222:
-                    return False
-            except OSError:
-                pass
-        return real(path, mode, *args, **kwargs)
-    monkeypatch.setattr(os, "access", access)
 
 
 def test_index_not_reused_from_cache_when_source_changes(tmp_path, monkeypatch):

@@ -12,6 +12,8 @@ import yaml
 
 import lstmvis_dash as lv
 
+from conftest import honour_permission_bits
+
 FIXTURE = Path(__file__).parent / "fixtures" / "lstmvis_parens_small"
 LAYERS = ["states::states1", "states::output1", "states::states2"]
 
@@ -42,23 +44,6 @@ def edit_yml(folder, change):
     cfg = yaml.safe_load((folder / "lstm.yml").read_text())
     change(cfg)
     (folder / "lstm.yml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-
-
-def honour_permission_bits(monkeypatch):
-    """As root, os.access says every path is writable; make it follow the mode bits, as for a user."""
-    if os.geteuid() != 0:
-        return
-    real = os.access
-
-    def access(path, mode, *args, **kwargs):
-        if mode & os.W_OK:
-            try:
-                if not os.stat(path).st_mode & 0o222:
-                    return False
-            except OSError:
-                pass
-        return real(path, mode, *args, **kwargs)
-    monkeypatch.setattr(os, "access", access)
 
 
 # ----------------------------------------------------------------------------------------------
