@@ -16,7 +16,6 @@ exclusions do not apply to the second layer.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 
 import dash
@@ -29,8 +28,7 @@ import lstmvis_dash as lv
 from . import compare_figures as cf
 from . import ids
 from . import match_view as mv
-
-log = logging.getLogger("lstmvis_dash.ui")
+from .callback_guard import error_guard
 
 TOP = 15
 
@@ -243,20 +241,9 @@ def row_click(triggered, shown, view_state):
     return patch
 
 
-def _safe(n_outputs, message_index=None):
-    def wrap(fn):
-        def inner(*args):
-            try:
-                return fn(*args)
-            except Exception as e:  # noqa: BLE001 - errors belong on the page, not as tracebacks
-                log.exception("compare view: %s failed", fn.__name__)
-                out = [no_update] * n_outputs
-                if message_index is not None:
-                    out[message_index] = dbc.Alert(f"comparison error: {e}", color="danger", className="py-2 mb-1")
-                return tuple(out) if n_outputs > 1 else out[0]
-        inner.__name__ = fn.__name__
-        return inner
-    return wrap
+# Any exception -> a message (at `message_index`) and no_update elsewhere (callback_guard).
+_safe = error_guard("compare view",
+                    lambda e: dbc.Alert(f"comparison error: {e}", color="danger", className="py-2 mb-1"))
 
 
 def register_callbacks(app, registry):

@@ -19,9 +19,6 @@ Every callback turns an error into a visible message in the view instead of a tr
 from __future__ import annotations
 
 import json
-import logging
-import threading
-from collections import OrderedDict
 
 import dash
 import numpy as np
@@ -31,8 +28,8 @@ import lstmvis_dash as lv
 
 from . import ids
 from . import match_figures as mf
-
-log = logging.getLogger("lstmvis_dash.ui")
+from .callback_guard import error_guard
+from .lru import LRUCache
 
 TOP = 50
 
@@ -58,26 +55,9 @@ PAINT_ON = "paint"
 
 
 # -- a small per-process cache of match results -------------------------------------------------
-class _Cache:
-    def __init__(self, size: int = 16):
-        self.size = size
-        self._d: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key, compute):
-        with self._lock:
-            if key in self._d:
-                self._d.move_to_end(key)
-                return self._d[key]
-        value = compute()
-        with self._lock:
-            self._d[key] = value
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
-        return value
 
 
-_cache = _Cache()
+_cache = LRUCache(16)
 
 
 def query(ds, selection: dict, length: int | None, top: int | None = TOP):
@@ -268,21 +248,8 @@ def download(registry, selection, params):
     return dcc.send_string(text, name), ""
 
 
-def _safe(n_outputs, message_index=None):
-    """Turn any exception into a message (at `message_index`) and no_update elsewhere."""
-    def wrap(fn):
-        def inner(*args):
-            try:
-                return fn(*args)
-            except Exception as e:  # noqa: BLE001 - errors belong on the page, not as tracebacks
-                log.exception("match view: %s failed", fn.__name__)
-                out = [no_update] * n_outputs
-                if message_index is not None:
-                    out[message_index] = f"match view error: {e}"
-                return tuple(out) if n_outputs > 1 else out[0]
-        inner.__name__ = fn.__name__
-        return inner
-    return wrap
+# Any exception -> a message (at `message_index`) and no_update elsewhere (callback_guard).
+_safe = error_guard("match view", lambda e: f"match view error: {e}")
 
 
 # -- callbacks ----------------------------------------------------------------------------------

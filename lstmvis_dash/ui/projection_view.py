@@ -13,9 +13,6 @@ recompute it. At most MAX_RANGES ranges are projected (evenly spread over the da
 from __future__ import annotations
 
 import json
-import logging
-import threading
-from collections import OrderedDict
 
 import dash
 import dash_bootstrap_components as dbc
@@ -25,8 +22,8 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from .. import analysis
 from . import ids
 from . import projection_figures as pf
-
-log = logging.getLogger("lstmvis_dash.ui")
+from .callback_guard import error_guard
+from .lru import LRUCache
 
 MAX_RANGES = 8000
 DEFAULT_TOP_VALUES = 8
@@ -43,25 +40,10 @@ MESSAGE = "projection-message"
 KEY = "projection-key"        # store: the key of the figure shown
 
 
-class _Cache:
-    def __init__(self, size: int = 8):
-        self.size, self._d, self._lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key, compute):
-        with self._lock:
-            if key in self._d:
-                self._d.move_to_end(key)
-                return self._d[key]
-        value = compute()
-        with self._lock:
-            self._d[key] = value
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
-        return value
 
 
-_cache = _Cache()
-_counts_cache = _Cache(32)
+_cache = LRUCache(8)
+_counts_cache = LRUCache(32)
 
 
 def _version(ds, layer=None) -> str:
@@ -232,20 +214,8 @@ def point_click(click, view_state, T: int):
     return patch
 
 
-def _safe(n_outputs, message_index=None):
-    def wrap(fn):
-        def inner(*args):
-            try:
-                return fn(*args)
-            except Exception as e:  # noqa: BLE001 - errors belong on the page, not as tracebacks
-                log.exception("projection view: %s failed", fn.__name__)
-                out = [no_update] * n_outputs
-                if message_index is not None:
-                    out[message_index] = f"projection error: {e}"
-                return tuple(out) if n_outputs > 1 else out[0]
-        inner.__name__ = fn.__name__
-        return inner
-    return wrap
+# Any exception -> a message (at `message_index`) and no_update elsewhere (callback_guard).
+_safe = error_guard("projection view", lambda e: f"projection error: {e}")
 
 
 def register_callbacks(app, registry):
