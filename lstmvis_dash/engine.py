@@ -133,22 +133,14 @@ def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, p
 
     thr = raw_threshold(ds.transform(layer), threshold)
     a, b, overlap = candidates(ds, layer, cells, thr, pad_left, pad_right)
-    length = b - a
     size = len(cells)
-    n_candidates = len(a)
-    fuzzy = np.bincount(length[overlap >= 1], minlength=1)
-    strict = np.bincount(length[overlap == size], minlength=len(fuzzy))
+    fuzzy, strict, idx = kernels.summarise(a, b, overlap, size, min_length, max_length, top or 0)
     lengths = np.flatnonzero(fuzzy)
-    histogram = pd.DataFrame({"length": lengths.astype(np.int64), "strict": strict[lengths].astype(np.int64),
-                              "fuzzy": fuzzy[lengths].astype(np.int64)})
-
-    keep = (overlap >= 1) & (length >= min_length) & (length <= max_length)
-    a, b, overlap, length = a[keep], b[keep], overlap[keep], length[keep]
-    if top is not None and len(a) > top:
-        # the ranking is by overlap first: only the overlap levels that reach into the top need unions
-        cutoff = np.partition(overlap, len(overlap) - top)[len(overlap) - top]
-        need = overlap >= cutoff
-        a, b, overlap, length = a[need], b[need], overlap[need], length[need]
+    histogram = pd.DataFrame({"length": lengths, "strict": strict[lengths], "fuzzy": fuzzy[lengths]})
+    n_candidates = len(a)
+    # the ranking is by overlap first: only the overlap levels that reach into the top need unions
+    a, b, overlap = a[idx], b[idx], overlap[idx]
+    length = b - a
     rows = ds.arrays(layer).rows
     doc_idx = np.searchsorted(ds.documents, a, side="right") - 1
     doc_lo = ds.documents[doc_idx]

@@ -268,3 +268,45 @@ def s2_sizes(rows, thr, a, b, doc_lo, doc_hi, pad_left, pad_right):
                     alive[c] &= not (_value(x[c]) >= thr)
         out[i] = alive.sum()
     return out
+
+
+@njit(cache=True)
+def summarise(a, b, overlap, size, min_length, max_length, top):
+    """One pass over all candidates: the length histogram (strict, fuzzy), and the indices of the
+    candidates that can reach the ranking's top (overlap >= 1, length in range, and overlap at or
+    above the level where the top is full; top <= 0 keeps every one)."""
+    n = len(a)
+    longest = 0
+    for i in range(n):
+        longest = max(longest, b[i] - a[i])
+    fuzzy = np.zeros(longest + 1, np.int64)
+    strict = np.zeros(longest + 1, np.int64)
+    per_level = np.zeros(size + 1, np.int64)
+    for i in range(n):
+        o = overlap[i]
+        if o >= 1:
+            length = b[i] - a[i]
+            fuzzy[length] += 1
+            strict[length] += o == size
+            if min_length <= length <= max_length:
+                per_level[o] += 1
+    cutoff = 1
+    if top > 0:
+        seen = 0
+        for level in range(size, 0, -1):
+            seen += per_level[level]
+            if seen >= top:
+                cutoff = level
+                break
+    kept = 0
+    for level in range(cutoff, size + 1):
+        kept += per_level[level]
+    idx = np.empty(kept, np.int64)
+    k = 0
+    for i in range(n):
+        o = overlap[i]
+        length = b[i] - a[i]
+        if o >= cutoff and min_length <= length <= max_length:
+            idx[k] = i
+            k += 1
+    return fuzzy, strict, idx
