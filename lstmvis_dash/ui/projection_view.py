@@ -21,6 +21,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from .. import analysis
 from . import ids
+from . import match_view as mv
 from . import projection_figures as pf
 from .callback_guard import error_guard
 from .lru import LRUCache
@@ -204,11 +205,8 @@ def point_click(click, view_state, T: int):
         return no_update
     if not (0 <= a < b <= T):
         return no_update
-    width = max(1, min(int(view_state.get("width") or 40), T))
-    length = b - a
-    pos = a - (width - length) // 2 if length < width else a
     patch = dash.Patch()
-    patch["pos"] = int(max(0, min(pos, T - width)))
+    patch["pos"] = mv.window_pos(a, b, int(view_state.get("width") or 40), T)
     patch["sel"] = [a, b]
     patch["exclude"] = []
     return patch
