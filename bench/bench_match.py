@@ -11,6 +11,7 @@ process's private memory (RssAnon) before and after.
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 
 import numpy as np
@@ -24,6 +25,28 @@ def rss_anon_mb() -> float:
             if line.startswith("RssAnon:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+class PeakSampler:
+    """Samples RssAnon every 2 ms in a thread, so the peak inside a query is seen, not only after."""
+
+    def __init__(self):
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_anon_mb())
+            time.sleep(0.002)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
 
 
 def naive_match(ds, layer, cells, threshold, top=50, min_length=2):
@@ -88,40 +111,41 @@ def main():
     print(f"dataset: T={len(ds):,} D={ds.dims(layer)} documents={len(ds.documents)}")
     print(f"RssAnon before queries: {rss_anon_mb():.0f} MB")
 
-    times, naive_times, sizes, n_cand = [], [], [], []
-    peak = 0.0
-    while len(times) < args.queries:
-        start = int(rng.integers(0, len(ds) - 3))
-        s1 = lv.select(ds, layer, start, start + 3, args.threshold)
-        if len(s1) == 0:
-            continue
-        t0 = time.perf_counter()
-        m = lv.match(ds, layer, s1, args.threshold)
-        times.append(time.perf_counter() - t0)
-        peak = max(peak, rss_anon_mb())
-        sizes.append(len(s1))
-        n_cand.append(m.n_candidates)
-        if len(naive_times) < args.naive:
+    times, sizes, n_cand, queries = [], [], [], []
+    with PeakSampler() as sampler:
+        while len(times) < args.queries:
+            start = int(rng.integers(0, len(ds) - 3))
+            s1 = lv.select(ds, layer, start, start + 3, args.threshold)
+            if len(s1) == 0:
+                continue
             t0 = time.perf_counter()
-            ref = naive_match(ds, layer, s1, args.threshold)
-            naive_times.append(time.perf_counter() - t0)
-            got = m.table.to_numpy()
-            if not np.array_equal(got, ref):
-                raise SystemExit(f"MISMATCH at selection {start}:{start + 3}")
+            m = lv.match(ds, layer, s1, args.threshold)
+            times.append(time.perf_counter() - t0)
+            sizes.append(len(s1))
+            n_cand.append(m.n_candidates)
+            queries.append((start, s1, m.table.to_numpy()))
+    naive_times = []
+    for start, s1, got in queries[:args.naive]:
+        t0 = time.perf_counter()
+        ref = naive_match(ds, layer, s1, args.threshold)
+        naive_times.append(time.perf_counter() - t0)
+        if not np.array_equal(got, ref):
+            raise SystemExit(f"MISMATCH at selection {start}:{start + 3}")
 
     def stats(xs):
         xs = np.array(xs) * 1000
         return np.median(xs), np.percentile(xs, 95)
 
     med, p95 = stats(times)
+    target, mem_target = (500, 1000) if args.tokens >= 10_000_000 else (50, 400)
     nmed, np95 = stats(naive_times) if naive_times else (float("nan"), float("nan"))
     print(f"|S1| per query: median {int(np.median(sizes))} (min {min(sizes)}, max {max(sizes)}); "
           f"candidates per query: median {int(np.median(n_cand)):,}")
-    print(f"lv.match    over {len(times)} queries: median {med:7.1f} ms   p95 {p95:7.1f} ms   (target: median <= 50 ms)")
+    print(f"lv.match    over {len(times)} queries: median {med:7.1f} ms   p95 {p95:7.1f} ms   (target: median <= {target} ms)")
     if naive_times:
         print(f"naive numpy over {len(naive_times)} queries: median {nmed:7.1f} ms   p95 {np95:7.1f} ms   (same results: yes)")
         print(f"speed-up (median): {nmed / med:.1f}x")
-    print(f"RssAnon peak during queries: {peak:.0f} MB   (target <= 400 MB)")
+    print(f"RssAnon peak during queries (sampled every 2 ms): {sampler.peak:.0f} MB   (target <= {mem_target} MB)")
 
 
 if __name__ == "__main__":

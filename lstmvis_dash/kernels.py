@@ -62,7 +62,7 @@ def _value_impl(x):
         return lambda x: _half_to_float(x)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def quantise_rows(rows, edges, out):
     """out[c, t] = number of edges <= rows[t, c] (NaN: 0): the uint8 codes, transposed.
 
@@ -82,7 +82,7 @@ def quantise_rows(rows, edges, out):
                 out[c, t] = 0 if x != x else pos
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def on_bits(codes, cells, k, ambiguous, rows, thr, T):
     """bits[j // 64, t] has bit j % 64 set when cell cells[j] is on at t.
 
@@ -202,7 +202,7 @@ def _scan_documents(bits, doc_starts, d0, d1, T, pad_left, pad_right, out_a, out
     return n - base
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def scan_candidates(bits, doc_starts, T, pad_left, pad_right, n_groups):
     """Every candidate a:b with its overlap |S1 ∩ S2| (SPEC.md 3.1-3.3).
 
@@ -244,7 +244,7 @@ def scan_candidates(bits, doc_starts, T, pad_left, pad_right, n_groups):
     return a, b, o
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def s2_sizes(rows, thr, a, b, doc_lo, doc_hi, pad_left, pad_right):
     """|S2| for each candidate a[i]:b[i]: cells on throughout, off in the pads (inside the document)."""
     n = len(a)
@@ -270,7 +270,7 @@ def s2_sizes(rows, thr, a, b, doc_lo, doc_hi, pad_left, pad_right):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def summarise(a, b, overlap, size, min_length, max_length, top):
     """One pass over all candidates: the length histogram (strict, fuzzy), and the indices of the
     candidates that can reach the ranking's top (overlap >= 1, length in range, and overlap at or
