@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
@@ -13,27 +13,13 @@ import lstmvis_dash as lv
 from lstmvis_dash.ui import match_figures as mf
 from lstmvis_dash.ui import match_view as mv
 
+import conftest
+from conftest import query
+
 LAYER, SEL, THR = "cells", (20, 24), 0.3
 PRESET = f"?dataset=small&layer={LAYER}&sel={SEL[0]}:{SEL[1]}&threshold={THR}"
 
-
-def until(fn, timeout=30.0, what="condition"):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        try:
-            last = fn()
-            if last:
-                return last
-        except Exception as e:  # noqa: BLE001 - the page may be between renders
-            last = e
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
-
-
-def query(driver) -> dict:
-    q = parse_qs(urlparse(driver.current_url).query, keep_blank_values=True)
-    return {k: v[-1] for k, v in q.items()}
+until = partial(conftest.until, timeout=30.0)  # this file's default wait
 
 
 def click(driver, element):

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
@@ -14,27 +14,13 @@ import lstmvis_dash as lv
 from lstmvis_dash import analysis
 from lstmvis_dash.ui import projection_view as pv
 
+import conftest
+from conftest import query
+
 PARENS = Path(__file__).resolve().parents[1] / "data" / "parens"
 pytestmark = pytest.mark.skipif(not (PARENS / "dataset.h5").exists(), reason="data/parens not present")
 
-
-def until(fn, timeout=60.0, what="condition"):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        try:
-            last = fn()
-            if last:
-                return last
-        except Exception as e:  # noqa: BLE001 - the page may be between renders
-            last = e
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
-
-
-def query(driver) -> dict:
-    q = parse_qs(urlparse(driver.current_url).query, keep_blank_values=True)
-    return {k: v[-1] for k, v in q.items()}
+until = partial(conftest.until, timeout=60.0, interval=0.2)  # this file's default wait
 
 
 @pytest.fixture

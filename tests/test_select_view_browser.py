@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import socket
-import time
-from urllib.parse import parse_qs, urlparse
+from functools import partial
 
 import numpy as np
 import pytest
@@ -14,26 +13,12 @@ from selenium.webdriver.common.keys import Keys
 import lstmvis_dash as lv
 from lstmvis_dash.ui import select_figures as sf
 
+import conftest
+from conftest import query
+
 GD = "document.querySelector('#select-graph .js-plotly-plot')"
 
-
-def until(fn, timeout=15.0, what="condition"):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        try:
-            last = fn()
-            if last:
-                return last
-        except Exception as e:  # noqa: BLE001 - the page may be between renders
-            last = e
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
-
-
-def query(driver) -> dict:
-    q = parse_qs(urlparse(driver.current_url).query, keep_blank_values=True)
-    return {k: v[-1] for k, v in q.items()}
+until = partial(conftest.until, timeout=15.0)  # this file's default wait
 
 
 def chips(driver) -> list[int]:
