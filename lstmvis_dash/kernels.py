@@ -36,7 +36,7 @@ def as_kernel_rows(rows: np.ndarray) -> np.ndarray:
     return rows.view(np.uint16) if rows.dtype == np.float16 else rows
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _half_to_float(u):
     """The exact float32 value of IEEE half-precision bits u."""
     exp = (u >> 10) & 0x1F
@@ -54,7 +54,7 @@ def _value(x):
     """A raw state as float32 (compile-time dispatch on the row type)."""
 
 
-@overload(_value, inline="always")
+@overload(_value)
 def _value_impl(x):
     if isinstance(x, types.Float):
         return lambda x: x
