@@ -17,7 +17,6 @@ Prints the median and max time and the response size of each. Target: < 100 ms a
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
 from numba import get_num_threads
 
 from . import kernels
@@ -19,6 +18,8 @@ from .thresholds import code_threshold, raw_threshold
 
 TABLE_COLUMNS = ["start", "stop", "length", "overlap", "union"]
 HISTOGRAM_COLUMNS = ["length", "strict", "fuzzy"]
+
+
 def _check_threshold(threshold) -> float:
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
             or not math.isfinite(float(threshold)):

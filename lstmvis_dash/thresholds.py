@@ -45,7 +45,6 @@ def raw_threshold(transform: str, threshold: float) -> np.float32:
     return _from_key(keys[first:first + 1])[0]
 
 
-
 # The index quantises raw states at the raw thresholds of this grid of ℓ, so thresholds on the grid
 # (the dashboard's slider steps) need no exact look-ups at all.
 GRID = np.round(np.arange(-0.99, 0.995, 0.01), 2)

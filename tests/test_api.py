@@ -5,7 +5,6 @@ import math
 import os
 import shutil
 
-import h5py
 import numpy as np
 import pytest
 

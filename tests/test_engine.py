@@ -6,10 +6,8 @@ then enumerates selections, candidates, S2 sets, the histogram and the ranking n
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import lstmvis_dash as lv

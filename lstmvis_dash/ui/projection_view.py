@@ -17,7 +17,7 @@ import json
 import dash
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from .. import analysis
 from . import ids
