@@ -176,7 +176,13 @@ def _scan_documents(bits, doc_starts, d0, d1, T, pad_left, pad_right, out_a, out
             while sp > 0 and st_hi[sp - 1] > c:
                 out_a[n] = st_a[sp - 1]
                 out_b[n] = t
-                out_o[n] = _overlap(acc, sp - 1, bits, st_a[sp - 1], t, doc_lo, doc_hi, pad_left, pad_right)
+                if pad_left == 0 and pad_right == 0:  # the common case, a third of the scan's time
+                    o = 0
+                    for w in range(W):
+                        o += _popcount(acc[sp - 1, w])
+                    out_o[n] = o
+                else:
+                    out_o[n] = _overlap(acc, sp - 1, bits, st_a[sp - 1], t, doc_lo, doc_hi, pad_left, pad_right)
                 n += 1
                 if st_lo[sp - 1] >= c:
                     if sp > 1:
