@@ -108,7 +108,7 @@ def _check_cells(cells, D: int) -> np.ndarray:
 
 
 def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.float32, pad_left: int, pad_right: int):
-    """(a, b, overlap) of every candidate range for the cell set (SPEC.md 3.1-3.3)."""
+    """(a, b, overlap) of every candidate range for the cell set (SPEC.md 3.1-3.3), and the longest."""
     arrays = ds.arrays(layer)
     k, ambiguous = code_threshold(arrays.edges, thr)
     rows = kernels.as_kernel_rows(arrays.rows)
@@ -133,14 +133,14 @@ def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, p
         return _empty_matches(cells)
 
     thr = raw_threshold(ds.transform(layer), threshold)
-    a, b, overlap = candidates(ds, layer, cells, thr, pad_left, pad_right)
+    a, b, overlap, longest = candidates(ds, layer, cells, thr, pad_left, pad_right)
     size = len(cells)
-    fuzzy, strict, idx = kernels.summarise(a, b, overlap, size, min_length, max_length, top or 0)
+    fuzzy, strict, idx = kernels.summarise(a, b, overlap, longest, size, min_length, max_length, top or 0)
     lengths = np.flatnonzero(fuzzy)
     histogram = pd.DataFrame({"length": lengths, "strict": strict[lengths], "fuzzy": fuzzy[lengths]})
     n_candidates = len(a)
     # the ranking is by overlap first: only the overlap levels that reach into the top need unions
-    a, b, overlap = a[idx], b[idx], overlap[idx]
+    a, b, overlap = a[idx].astype(np.int64), b[idx].astype(np.int64), overlap[idx].astype(np.int64)
     length = b - a
     rows = ds.arrays(layer).rows
     doc_idx = np.searchsorted(ds.documents, a, side="right") - 1

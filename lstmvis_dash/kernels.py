@@ -210,7 +210,8 @@ def _scan_documents(bits, doc_starts, d0, d1, T, pad_left, pad_right, out_a, out
 
 @njit(cache=True, parallel=True, nogil=True)
 def scan_candidates(bits, doc_starts, T, pad_left, pad_right, n_groups):
-    """Every candidate a:b with its overlap |S1 ∩ S2| (SPEC.md 3.1-3.3).
+    """Every candidate a:b with its overlap |S1 ∩ S2| (SPEC.md 3.1-3.3), as int32 arrays, and the
+    longest candidate's length.
 
     Documents are independent (no candidate crosses one), so groups of them are scanned in parallel.
     A document of n tokens yields at most 2n + 1 candidates (a push and a split per position);
@@ -236,18 +237,16 @@ def scan_candidates(bits, doc_starts, T, pad_left, pad_right, n_groups):
     for g in prange(n_groups):
         counts[g] = _scan_documents(bits, doc_starts, bounds[g], bounds[g + 1], T, pad_left, pad_right,
                                     out_a, out_b, out_o, base[g])
-    total = counts.sum()
-    a = np.empty(total, np.int64)
-    b = np.empty(total, np.int64)
-    o = np.empty(total, np.int64)
-    k = 0
+    k = 0  # pack the groups' outputs to the front (k <= i, so in place), noting the longest range
+    longest = 0
     for g in range(n_groups):
         for i in range(base[g], base[g] + counts[g]):
-            a[k] = out_a[i]
-            b[k] = out_b[i]
-            o[k] = out_o[i]
+            out_a[k] = out_a[i]
+            out_b[k] = out_b[i]
+            out_o[k] = out_o[i]
+            longest = max(longest, out_b[k] - out_a[k])
             k += 1
-    return a, b, o
+    return out_a[:k], out_b[:k], out_o[:k], longest
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -277,14 +276,11 @@ def s2_sizes(rows, thr, a, b, doc_lo, doc_hi, pad_left, pad_right):
 
 
 @njit(cache=True, nogil=True)
-def summarise(a, b, overlap, size, min_length, max_length, top):
+def summarise(a, b, overlap, longest, size, min_length, max_length, top):
     """One pass over all candidates: the length histogram (strict, fuzzy), and the indices of the
     candidates that can reach the ranking's top (overlap >= 1, length in range, and overlap at or
     above the level where the top is full; top <= 0 keeps every one)."""
     n = len(a)
-    longest = 0
-    for i in range(n):
-        longest = max(longest, b[i] - a[i])
     fuzzy = np.zeros(longest + 1, np.int64)
     strict = np.zeros(longest + 1, np.int64)
     per_level = np.zeros(size + 1, np.int64)
