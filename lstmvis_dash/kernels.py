@@ -281,17 +281,22 @@ def summarise(a, b, overlap, longest, size, min_length, max_length, top):
     candidates that can reach the ranking's top (overlap >= 1, length in range, and overlap at or
     above the level where the top is full; top <= 0 keeps every one)."""
     n = len(a)
-    fuzzy = np.zeros(longest + 1, np.int64)
-    strict = np.zeros(longest + 1, np.int64)
-    per_level = np.zeros(size + 1, np.int64)
+    # four interleaved copies of each counter: consecutive candidates mostly share a length, and
+    # incrementing one counter in a row waits on its own previous store
+    fuzzy4 = np.zeros((4, longest + 1), np.int64)
+    strict4 = np.zeros((4, longest + 1), np.int64)
+    level4 = np.zeros((4, size + 1), np.int64)
     for i in range(n):
         o = overlap[i]
         if o >= 1:
+            r = i & 3
             length = b[i] - a[i]
-            fuzzy[length] += 1
-            strict[length] += o == size
-            if min_length <= length <= max_length:
-                per_level[o] += 1
+            fuzzy4[r, length] += 1
+            strict4[r, length] += o == size
+            level4[r, o] += min_length <= length <= max_length
+    fuzzy = fuzzy4.sum(axis=0)
+    strict = strict4.sum(axis=0)
+    per_level = level4.sum(axis=0)
     cutoff = 1
     if top > 0:
         seen = 0
