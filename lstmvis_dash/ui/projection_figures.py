@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.colors as pcolors
-import plotly.graph_objects as go
 
 from .select_figures import _template, b64, plotly_text
 
@@ -98,11 +97,6 @@ def projection_figure_spec(coords, labels, starts, stops, texts, n_on=None, same
         layout["annotations"] = [{"text": "no ranges", "showarrow": False, "xref": "paper", "yref": "paper",
                                   "x": 0.5, "y": 0.5}]
     return {"data": data, "layout": layout}
-
-
-def projection_figure(*args, **kwargs) -> go.Figure:
-    """`projection_figure_spec` as a validated go.Figure."""
-    return go.Figure(projection_figure_spec(*args, **kwargs))
 
 
 def empty_figure(message: str) -> dict:
