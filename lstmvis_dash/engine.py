@@ -6,7 +6,7 @@ query computes a transform over the data; the kernels (kernels.py) do the scanni
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -84,13 +84,12 @@ class Matches:
     """The result of `match`: the ranked table and the length histogram of all candidates."""
     table: pd.DataFrame
     histogram: pd.DataFrame
-    cells: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    n_candidates: int = 0
+    n_candidates: int = 0   # candidates of any length and overlap (the histogram's population)
 
 
-def _empty_matches(cells) -> Matches:
+def _empty_matches() -> Matches:
     return Matches(pd.DataFrame({c: pd.Series(dtype=np.int64) for c in TABLE_COLUMNS}),
-                   pd.DataFrame({c: pd.Series(dtype=np.int64) for c in HISTOGRAM_COLUMNS}), cells, 0)
+                   pd.DataFrame({c: pd.Series(dtype=np.int64) for c in HISTOGRAM_COLUMNS}), 0)
 
 
 def _check_cells(cells, D: int) -> np.ndarray:
@@ -130,7 +129,7 @@ def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, p
     max_length = T if max_length is None else _check_int("max_length", max_length, min_length, T)
     top = None if top is None else _check_int("top", top, 1)
     if len(cells) == 0:
-        return _empty_matches(cells)
+        return _empty_matches()
 
     thr = raw_threshold(ds.transform(layer), threshold)
     a, b, overlap, longest = candidates(ds, layer, cells, thr, pad_left, pad_right)
@@ -154,4 +153,4 @@ def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, p
         order = order[:top]
     table = pd.DataFrame({"start": a[order], "stop": b[order], "length": length[order],
                           "overlap": overlap[order], "union": union[order]}).astype(np.int64)
-    return Matches(table, histogram, cells, n_candidates)
+    return Matches(table, histogram, n_candidates)
