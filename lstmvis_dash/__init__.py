@@ -8,10 +8,11 @@ from .analysis import Patterns, Projection, patterns, project
 from .config import Config, ConfigError, load_config
 from .dataset import Dataset, open_folder
 from .engine import Matches, match, select
+from .notebook import show
 from .store import write_dataset
 
 __all__ = ["Config", "ConfigError", "Dataset", "Matches", "Patterns", "Projection", "load_config", "match",
-           "open_dataset", "patterns", "project", "select", "write_dataset"]
+           "open_dataset", "patterns", "project", "select", "show", "write_dataset"]
 __version__ = "0.1.0"
 
 

@@ -6,7 +6,7 @@ query computes a transform over the data; the kernels (kernels.py) do the scanni
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -85,6 +85,12 @@ class Matches:
     table: pd.DataFrame
     histogram: pd.DataFrame
     n_candidates: int = 0   # candidates of any length and overlap (the histogram's population)
+    dataset: object = field(default=None, repr=False, compare=False)   # for the words in _repr_html_
+
+    def _repr_html_(self) -> str:
+        """A notebook shows the ranked matches as a table, with their words."""
+        from .notebook import matches_html
+        return matches_html(self, self.dataset)
 
 
 def _empty_matches() -> Matches:
@@ -129,7 +135,7 @@ def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, p
     max_length = T if max_length is None else _check_int("max_length", max_length, min_length, T)
     top = None if top is None else _check_int("top", top, 1)
     if len(cells) == 0:
-        return _empty_matches()
+        return replace(_empty_matches(), dataset=ds)
 
     thr = raw_threshold(ds.transform(layer), threshold)
     a, b, overlap, longest = candidates(ds, layer, cells, thr, pad_left, pad_right)
@@ -153,4 +159,4 @@ def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, p
         order = order[:top]
     table = pd.DataFrame({"start": a[order], "stop": b[order], "length": length[order],
                           "overlap": overlap[order], "union": union[order]}).astype(np.int64)
-    return Matches(table, histogram, n_candidates)
+    return Matches(table, histogram, n_candidates, dataset=ds)
