@@ -220,11 +220,16 @@ def ngram_baselines(train_ids: np.ndarray, valid_ids: np.ndarray, V: int) -> tup
 
 
 def train(torch, model, ids: np.ndarray, *, batch: int, bptt: int, lr: float, epochs: int,
-          max_minutes: float, log=print) -> dict:
-    """Truncated BPTT over `batch` parallel streams of `ids`, the state carried across chunks.
+          max_minutes: float | None = None, checkpoint: str | None = None,
+          checkpoint_minutes: float = 15.0, resume: bool = False, log=print) -> dict:
+    """Truncated BPTT over `batch` parallel streams of `ids`, the state carried across chunks (and
+    so across file boundaries: the streams are the training files concatenated).
 
-    The cosine learning-rate schedule runs on wall time when the time budget, not the epochs,
-    ends training, so the rate is low at the end either way.
+    The learning rate follows a cosine over all `epochs` passes by step count, so a run is the same
+    on any machine however loaded (one thread, seeded). `max_minutes` is only a safety stop.
+    With `checkpoint`, the weights, the optimiser, the step and the carried state are saved there
+    every `checkpoint_minutes` and at the end, so a long run can be evaluated while it runs
+    (--load-model CHECKPOINT) and resumed exactly after an interruption (`resume`).
     """
     x = torch.as_tensor(streams(ids, batch), dtype=torch.long)
     N = x.shape[1]
@@ -232,40 +237,60 @@ def train(torch, model, ids: np.ndarray, *, batch: int, bptt: int, lr: float, ep
     total = epochs * steps_per_epoch
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = torch.nn.CrossEntropyLoss()
-    budget = max_minutes * 60
-    t0 = time.time()
-    step, run, seen = 0, 0.0, 0
-    stopped_early = False
-    for epoch in range(epochs):
-        state = None
-        for k in range(steps_per_epoch):
-            progress = max(step / total, (time.time() - t0) / budget)
-            if progress >= 1:
-                stopped_early = step < total
-                break
-            for g in opt.param_groups:
-                g["lr"] = lr * (0.03 + 0.97 * 0.5 * (1 + math.cos(math.pi * progress)))
-            s = k * bptt
-            inp, tgt = x[:, s:s + bptt], x[:, s + 1:s + bptt + 1]
-            logits, state = model(inp, state)
-            state = tuple(v.detach() for v in state)
-            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            step += 1
-            seen += inp.numel()
-            run += loss.item()
-            if step % 250 == 0:
-                log(f"epoch {epoch + 1} step {k + 1}/{steps_per_epoch}: train {run / 250 / math.log(2):.3f} "
-                    f"bits/char, lr {opt.param_groups[0]['lr']:.1e}, {seen / 1e6:.1f}M chars "
-                    f"({time.time() - t0:.0f} s)")
-                run = 0.0
-        else:
-            continue
-        break
+    step, seen, state = 0, 0, None
+    if resume and checkpoint and Path(checkpoint).exists():
+        ck = torch.load(checkpoint)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        step, seen, state = ck["step"], ck["chars"], ck["state"]
+        log(f"resumed from {checkpoint} at step {step} of {total}")
+
+    def save():
+        if checkpoint:
+            tmp = f"{checkpoint}.tmp"
+            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+                        "chars": seen, "state": state, "total_steps": total}, tmp)
+            Path(tmp).replace(checkpoint)
+
+    t0 = last_save = time.time()
+    run, stopped_early = 0.0, False
+    while step < total:
+        if max_minutes is not None and time.time() - t0 > max_minutes * 60:
+            stopped_early = True
+            break
+        epoch, k = divmod(step, steps_per_epoch)
+        if k == 0:
+            state = None
+        for g in opt.param_groups:
+            g["lr"] = lr * (0.03 + 0.97 * 0.5 * (1 + math.cos(math.pi * step / total)))
+        s = k * bptt
+        inp, tgt = x[:, s:s + bptt], x[:, s + 1:s + bptt + 1]
+        logits, state = model(inp, state)
+        state = tuple(v.detach() for v in state)
+        loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        seen += inp.numel()
+        run += loss.item()
+        if step % 250 == 0:
+            log(f"epoch {epoch + 1} step {k + 1}/{steps_per_epoch}: train {run / 250 / math.log(2):.3f} "
+                f"bits/char, lr {opt.param_groups[0]['lr']:.1e}, {seen / 1e6:.1f}M chars "
+                f"({time.time() - t0:.0f} s)", flush=True)
+            run = 0.0
+        if checkpoint and time.time() - last_save > checkpoint_minutes * 60:
+            save()
+            last_save = time.time()
+    save()
     return {"steps": step, "chars": seen, "seconds": time.time() - t0, "stopped_early": stopped_early}
+
+
+def load_weights(torch, model, path: str) -> None:
+    """Weights saved by --save-model, or the model inside a --checkpoint file."""
+    saved = torch.load(path)
+    model.load_state_dict(saved["model"] if "optimizer" in saved else saved)
 
 
 def record_states(torch, model, ids: np.ndarray) -> dict[str, np.ndarray]:
@@ -322,10 +347,14 @@ def main(argv=None) -> int:
     ap.add_argument("--hidden", type=int, default=128, help="cells per layer")
     ap.add_argument("--embed", type=int, default=32)
     ap.add_argument("--batch", type=int, default=32, help="parallel training streams")
-    ap.add_argument("--bptt", type=int, default=128, help="truncated BPTT length")
+    ap.add_argument("--bptt", type=int, default=256, help="truncated BPTT length")
     ap.add_argument("--lr", type=float, default=4e-3)
-    ap.add_argument("--epochs", type=int, default=3, help="passes over the training text at most")
-    ap.add_argument("--max-minutes", type=float, default=30.0, help="stop training after this long")
+    ap.add_argument("--epochs", type=int, default=12, help="passes over the training text")
+    ap.add_argument("--max-minutes", type=float, default=None,
+                    help="safety stop: end training after this long (the run then depends on the machine)")
+    ap.add_argument("--checkpoint", help="save weights, optimiser and step here every --checkpoint-minutes")
+    ap.add_argument("--checkpoint-minutes", type=float, default=15.0)
+    ap.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint")
     ap.add_argument("--min-count", type=int, default=20,
                     help="characters rarer than this in the training text share one class")
     ap.add_argument("--valid-chars", type=int, default=300_000, help="held-out characters scored")
@@ -383,12 +412,13 @@ def main(argv=None) -> int:
 
     model = build_model(torch, len(alphabet), args.hidden, args.embed)
     if args.load_model:
-        model.load_state_dict(torch.load(args.load_model))
+        load_weights(torch, model, args.load_model)
         info = {"steps": 0, "chars": 0, "seconds": 0.0, "stopped_early": False}
         print(f"loaded weights from {args.load_model}")
     else:
         info = train(torch, model, train_ids, batch=args.batch, bptt=args.bptt, lr=args.lr,
-                     epochs=args.epochs, max_minutes=args.max_minutes)
+                     epochs=args.epochs, max_minutes=args.max_minutes, checkpoint=args.checkpoint,
+                     checkpoint_minutes=args.checkpoint_minutes, resume=args.resume)
         print(f"trained {info['steps']} steps ({info['chars'] / 1e6:.1f}M chars, "
               f"{info['chars'] / len(train_ids):.2f} passes) in {info['seconds'] / 60:.1f} min"
               + (" (time budget reached)" if info["stopped_early"] else ""))
