@@ -43,18 +43,18 @@ import math
 import random
 import sys
 import sysconfig
-import time
 import tokenize
 from pathlib import Path
 
 import numpy as np
 
+from .lm import LAYERS, TRANSFORMS, build_model, evaluate, folder_size, load_weights, ngram_baselines, \
+    record_states, train
+
 SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "__pycache__"}
 HELD_OUT_EVERY = 10       # file k of the sorted list is held out when k % 10 == HELD_OUT_AT
 HELD_OUT_AT = 7
 UNK = "\x00"              # model input/output class of characters rarer than --min-count
-LAYERS = ("cell1", "hidden1", "cell2", "hidden2")
-TRANSFORMS = {"cell1": "tanh", "hidden1": "none", "cell2": "tanh", "hidden2": "none"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -159,160 +159,6 @@ def annotate(text: str) -> dict[str, list]:
 
 
 # ----------------------------------------------------------------------------------------------
-# the model
-
-
-def build_model(torch, vocab_size: int, hidden: int, embed: int):
-    nn = torch.nn
-
-    class CharLSTM(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.embed = nn.Embedding(vocab_size, embed)
-            self.lstm = nn.LSTM(embed, hidden, num_layers=2, batch_first=True)
-            self.out = nn.Linear(hidden, vocab_size)
-
-        def forward(self, x, state=None):
-            y, state = self.lstm(self.embed(x), state)
-            return self.out(y), state
-
-    return CharLSTM()
-
-
-def streams(ids: np.ndarray, batch: int) -> np.ndarray:
-    """(batch, N) parallel streams cut from one id sequence."""
-    n = len(ids) // batch
-    return ids[: n * batch].reshape(batch, n)
-
-
-def evaluate(torch, model, ids: np.ndarray, batch: int = 16, chunk: int = 500) -> float:
-    """Mean -log2 P(char | earlier chars of its stream), `ids` cut into `batch` parallel streams.
-
-    The first character of each stream has no history and is not scored.
-    """
-    x = torch.as_tensor(streams(ids, batch), dtype=torch.long)
-    total, count, state = 0.0, 0, None
-    model.eval()
-    with torch.no_grad():
-        for s in range(0, x.shape[1] - 1, chunk):
-            inp = x[:, s:min(s + chunk, x.shape[1] - 1)]
-            tgt = x[:, s + 1:s + 1 + inp.shape[1]]
-            logits, state = model(inp, state)
-            nll = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                                    tgt.reshape(-1), reduction="sum")
-            total += float(nll)
-            count += tgt.numel()
-    model.train()
-    return total / count / math.log(2)
-
-
-def ngram_baselines(train_ids: np.ndarray, valid_ids: np.ndarray, V: int) -> tuple[float, float]:
-    """Bits per character of add-one smoothed unigram and bigram models counted on the training text."""
-    uni = np.bincount(train_ids, minlength=V).astype(np.float64) + 1
-    uni /= uni.sum()
-    big = np.zeros((V, V), np.float64)
-    np.add.at(big, (train_ids[:-1], train_ids[1:]), 1)
-    big += 1
-    big /= big.sum(axis=1, keepdims=True)
-    u = -np.log2(uni[valid_ids[1:]]).mean()
-    b = -np.log2(big[valid_ids[:-1], valid_ids[1:]]).mean()
-    return float(u), float(b)
-
-
-def train(torch, model, ids: np.ndarray, *, batch: int, bptt: int, lr: float, epochs: int,
-          max_minutes: float | None = None, checkpoint: str | None = None,
-          checkpoint_minutes: float = 15.0, resume: bool = False, log=print) -> dict:
-    """Truncated BPTT over `batch` parallel streams of `ids`, the state carried across chunks (and
-    so across file boundaries: the streams are the training files concatenated).
-
-    The learning rate follows a cosine over all `epochs` passes by step count, so a run is the same
-    on any machine however loaded (one thread, seeded). `max_minutes` is only a safety stop.
-    With `checkpoint`, the weights, the optimiser, the step and the carried state are saved there
-    every `checkpoint_minutes` and at the end, so a long run can be evaluated while it runs
-    (--load-model CHECKPOINT) and resumed exactly after an interruption (`resume`).
-    """
-    x = torch.as_tensor(streams(ids, batch), dtype=torch.long)
-    N = x.shape[1]
-    steps_per_epoch = (N - 1) // bptt
-    total = epochs * steps_per_epoch
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    step, seen, state = 0, 0, None
-    if resume and checkpoint and Path(checkpoint).exists():
-        ck = torch.load(checkpoint)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        step, seen, state = ck["step"], ck["chars"], ck["state"]
-        log(f"resumed from {checkpoint} at step {step} of {total}")
-
-    def save():
-        if checkpoint:
-            tmp = f"{checkpoint}.tmp"
-            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                        "chars": seen, "state": state, "total_steps": total}, tmp)
-            Path(tmp).replace(checkpoint)
-
-    t0 = last_save = time.time()
-    run, stopped_early = 0.0, False
-    while step < total:
-        if max_minutes is not None and time.time() - t0 > max_minutes * 60:
-            stopped_early = True
-            break
-        epoch, k = divmod(step, steps_per_epoch)
-        if k == 0:
-            state = None
-        for g in opt.param_groups:
-            g["lr"] = lr * (0.03 + 0.97 * 0.5 * (1 + math.cos(math.pi * step / total)))
-        s = k * bptt
-        inp, tgt = x[:, s:s + bptt], x[:, s + 1:s + bptt + 1]
-        logits, state = model(inp, state)
-        state = tuple(v.detach() for v in state)
-        loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        step += 1
-        seen += inp.numel()
-        run += loss.item()
-        if step % 250 == 0:
-            log(f"epoch {epoch + 1} step {k + 1}/{steps_per_epoch}: train {run / 250 / math.log(2):.3f} "
-                f"bits/char, lr {opt.param_groups[0]['lr']:.1e}, {seen / 1e6:.1f}M chars "
-                f"({time.time() - t0:.0f} s)", flush=True)
-            run = 0.0
-        if checkpoint and time.time() - last_save > checkpoint_minutes * 60:
-            save()
-            last_save = time.time()
-    save()
-    return {"steps": step, "chars": seen, "seconds": time.time() - t0, "stopped_early": stopped_early}
-
-
-def load_weights(torch, model, path: str) -> None:
-    """Weights saved by --save-model, or the model inside a --checkpoint file."""
-    saved = torch.load(path)
-    model.load_state_dict(saved["model"] if "optimizer" in saved else saved)
-
-
-def record_states(torch, model, ids: np.ndarray) -> dict[str, np.ndarray]:
-    """Cell and hidden states of both layers after every character of one document (from zero state).
-
-    Uses `lstmvis_dash.extract.rnn_states` (each layer re-run with its own weights); the top
-    layer's hidden states are checked against nn.LSTM's own output.
-    """
-    from lstmvis_dash.extract import rnn_states
-    x = torch.as_tensor(ids, dtype=torch.long)[None]
-    with torch.no_grad():
-        emb = model.embed(x)
-        st = rnn_states(model.lstm, emb)
-        ref, _ = model.lstm(emb)
-    err = float((st["l1.h"] - ref).abs().max())
-    if err > 1e-4:
-        raise RuntimeError(f"recorded states differ from nn.LSTM's output by {err}")
-    return {"cell1": st["l0.c"][0].numpy(), "hidden1": st["l0.h"][0].numpy(),
-            "cell2": st["l1.c"][0].numpy(), "hidden2": st["l1.h"][0].numpy()}
-
-
-# ----------------------------------------------------------------------------------------------
 
 
 def pick_documents(held: list[tuple[str, str]], budget: int, min_chars: int, max_chars: int):
@@ -349,9 +195,10 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=32, help="parallel training streams")
     ap.add_argument("--bptt", type=int, default=256, help="truncated BPTT length")
     ap.add_argument("--lr", type=float, default=4e-3)
-    ap.add_argument("--epochs", type=int, default=12, help="passes over the training text")
+    ap.add_argument("--epochs", type=int, default=6, help="passes over the training text")
     ap.add_argument("--max-minutes", type=float, default=None,
-                    help="safety stop: end training after this long (the run then depends on the machine)")
+                    help="time budget: the learning-rate cosine also runs on wall time over this "
+                         "budget and training ends when it is spent (the run then depends on the machine)")
     ap.add_argument("--checkpoint", help="save weights, optimiser and step here every --checkpoint-minutes")
     ap.add_argument("--checkpoint-minutes", type=float, default=15.0)
     ap.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint")
@@ -425,8 +272,8 @@ def main(argv=None) -> int:
         if args.save_model:
             torch.save(model.state_dict(), args.save_model)
 
-    bpc = evaluate(torch, model, valid_ids)
-    uni, big = ngram_baselines(train_ids, valid_ids, len(alphabet))
+    bpc = evaluate(torch, model, valid_ids) / math.log(2)
+    uni, big = (v / math.log(2) for v in ngram_baselines(train_ids, valid_ids, len(alphabet)))
     print(f"validation ({len(valid_ids)} held-out chars), bits/char: model {bpc:.3f}; "
           f"baselines from training counts: unigram {uni:.3f}, bigram {big:.3f}")
 
@@ -443,7 +290,7 @@ def main(argv=None) -> int:
         ids = encode(text)
         for k, v in record_states(torch, model, ids).items():
             states[k].append(v.astype(np.float16))
-        rec_bits += evaluate(torch, model, ids, batch=1) * (len(ids) - 1)
+        rec_bits += evaluate(torch, model, ids, batch=1) / math.log(2) * (len(ids) - 1)
         rec_n += len(ids) - 1
     states = {k: np.concatenate(v) for k, v in states.items()}
     share = np.mean(anns["in_string"])
@@ -462,7 +309,7 @@ def main(argv=None) -> int:
                                         "in_string": np.asarray(anns["in_string"], bool)},
                            documents=starts, transforms=TRANSFORMS, name="python_source",
                            description=description, compression="gzip")
-    size = sum(p.stat().st_size for p in Path(out).rglob("*") if p.is_file() and ".lstmvis-index" not in p.parts)
+    size = folder_size(out)
     print(f"wrote {out} ({size / 1e6:.1f} MB): layers {list(states)}, T={len(tokens)}, "
           f"{len(docs)} documents")
     return 0
