@@ -4,15 +4,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import yaml
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_KEYS = {"name", "path", "description"}
+_KEYS = {"name", "path", "description", "presets"}
+# the view keys of a shareable URL (SPEC section 5) a preset may set; `dataset` is the entry's own
+PRESET_VIEW_KEYS = ("layer", "pos", "width", "sel", "pad", "threshold", "exclude", "length",
+                    "annotation", "transform", "compare")
 
 
 class ConfigError(ValueError):
     """A problem in the config file; the message starts with `file:line:`."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A saved view of a dataset (e.g. a finding's selection): a link label and the view's query
+    string (SPEC section 5 keys, without `dataset`)."""
+    label: str
+    query: str
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -21,6 +34,7 @@ class DatasetEntry:
     path: Path
     description: str
     line: int
+    presets: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,39 @@ def _scalar(node, file, what) -> str:
     if not isinstance(node, yaml.ScalarNode) or node.value == "":
         raise ConfigError(f"{file}:{node.start_mark.line + 1}: {what} must be a non-empty text value")
     return node.value
+
+
+def _presets(node, file) -> tuple:
+    """The `presets:` list of one entry: mappings with a `label` and a `query` (see Preset)."""
+    if not isinstance(node, yaml.SequenceNode):
+        raise ConfigError(f"{file}:{node.start_mark.line + 1}: presets must be a list of "
+                          "{label: ..., query: ...} mappings")
+    out = []
+    for item in node.value:
+        line = item.start_mark.line + 1
+        if not isinstance(item, yaml.MappingNode):
+            raise ConfigError(f"{file}:{line}: each preset must be a mapping with label and query")
+        fields = {k.value: v for k, v in item.value}
+        unknown = sorted(set(fields) - {"label", "query"})
+        if unknown:
+            raise ConfigError(f"{file}:{line}: unknown preset key {unknown[0]!r}; allowed are label, query")
+        for key in ("label", "query"):
+            if key not in fields:
+                raise ConfigError(f"{file}:{line}: preset is missing {key!r}")
+        label = _scalar(fields["label"], file, "a preset's label")
+        query = _scalar(fields["query"], file, "a preset's query").lstrip("?")
+        qline = fields["query"].start_mark.line + 1
+        try:
+            pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
+        except ValueError:
+            raise ConfigError(f"{file}:{qline}: preset query {query!r} is not a query string "
+                              "(key=value pairs joined by &)") from None
+        for key, _ in pairs:
+            if key not in PRESET_VIEW_KEYS:
+                raise ConfigError(f"{file}:{qline}: preset query key {key!r} is not a view key; "
+                                  f"allowed are {', '.join(PRESET_VIEW_KEYS)}")
+        out.append(Preset(label, query, line))
+    return tuple(out)
 
 
 def load_config(file) -> Config:
@@ -90,7 +137,8 @@ def load_config(file) -> Config:
         if not path.is_absolute():
             path = (file.parent / path).resolve()
         desc = _scalar(fields["description"], file, "description") if "description" in fields else ""
-        entries.append(DatasetEntry(name, path, desc, line))
+        presets = _presets(fields["presets"], file) if "presets" in fields else ()
+        entries.append(DatasetEntry(name, path, desc, line, presets))
     if not entries:
         raise ConfigError(f"{file}:{seq.start_mark.line + 1}: the 'datasets' list is empty")
     return Config(file.resolve(), tuple(entries))
