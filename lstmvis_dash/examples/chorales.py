@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     ap.add_argument("--embed", type=int, default=32)
     ap.add_argument("--dropout", type=float, default=0.3)
     ap.add_argument("--batch", type=int, default=16, help="parallel training streams")
-    ap.add_argument("--bptt", type=int, default=64, help="truncated BPTT length")
+    ap.add_argument("--bptt", type=int, default=32, help="truncated BPTT length")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--epochs", type=int, default=60, help="passes over the training chorales")
     ap.add_argument("--min-count", type=int, default=3,
