@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Dataset
-from .thresholds import code_threshold, raw_threshold
+from .thresholds import code_thresholds
 
 _BLOCK_ROWS_BYTES = 64 << 20     # bytes of codes / float32 rows read at once
 
@@ -179,7 +179,7 @@ def _block_mins(source, starts, stops, block: int, transposed: bool, dtype):
         i = j
 
 
-def _raw_patterns(rows, starts, stops, thr: np.float32, out: np.ndarray) -> None:
+def _raw_patterns(rows, starts, stops, thr: np.ndarray, out: np.ndarray) -> None:
     block = max(1, _BLOCK_ROWS_BYTES // (4 * rows.shape[1]))
     for i, j, mins in _block_mins(rows, starts, stops, block, False, np.float32):
         with np.errstate(invalid="ignore"):
@@ -205,17 +205,15 @@ def range_patterns(ds: Dataset, layer: str, starts: np.ndarray, stops: np.ndarra
         return out
     if np.any(stops <= starts) or np.any(starts[1:] < stops[:-1]) or starts[0] < 0 or stops[-1] > len(ds):
         raise ValueError("ranges must be non-empty, sorted, non-overlapping and inside the data")
-    thr = raw_threshold(ds.transform(layer), threshold)
-    if np.isnan(thr):
-        return out                              # a level above tanh's range: never on
-    arrays = ds.arrays(layer)
-    k, ambiguous = code_threshold(arrays.edges, thr)
+    layer_access = ds.layer(layer)
+    thr = layer_access.thresholds(ds.transform(layer), threshold)
+    arrays = layer_access.arrays
+    k, ambiguous = code_thresholds(arrays.edges, thr)
     unsure = np.zeros(len(starts), dtype=bool)
     block = max(1, _BLOCK_ROWS_BYTES // D)
     for i, j, mins in _block_mins(arrays.codes, starts, stops, block, True, np.uint8):
         out[i:j] = mins > k
-        if ambiguous:
-            unsure[i:j] = (mins == k).any(axis=1)
+        unsure[i:j] = ((mins == k) & ambiguous).any(axis=1)
     if unsure.any():
         sub = np.zeros((int(unsure.sum()), D), dtype=bool)
         _raw_patterns(arrays.rows, starts[unsure], stops[unsure], thr, sub)

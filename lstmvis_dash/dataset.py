@@ -8,7 +8,9 @@ import h5py
 import numpy as np
 
 from . import index as _index
+from .layers import DenseLayer
 from .store import DatasetParts
+from .thresholds import check_transform
 
 
 def check_range(start, stop, T: int, what: str = "range") -> tuple[int, int]:
@@ -37,6 +39,7 @@ class Dataset:
         self._documents.setflags(write=False)
         self._pid = None
         self._arrays = {}
+        self._layers = {}
         self._annotation_cache = {}
 
     def __len__(self) -> int:
@@ -91,7 +94,7 @@ class Dataset:
         """Row and column memory maps of a layer; rebuilt when the source file changed."""
         src = self.layer_source(layer)
         if self._pid != os.getpid():
-            self._pid, self._arrays = os.getpid(), {}
+            self._pid, self._arrays, self._layers = os.getpid(), {}, {}
         cached = self._arrays.get(layer)
         if cached is not None:
             try:
@@ -108,13 +111,23 @@ class Dataset:
         self._arrays[layer] = arrays
         return arrays
 
+    def layer(self, layer: str) -> DenseLayer:
+        """The layer's access object for the engine (layers.py), per process, rebuilt with the index."""
+        arrays = self.arrays(layer)
+        cached = self._layers.get(layer)
+        if cached is None or cached.arrays is not arrays:
+            cached = self._layers[layer] = DenseLayer(arrays, self.transform(layer))
+        return cached
+
     def raw(self, layer: str, start: int, stop: int) -> np.ndarray:
         start, stop = check_range(start, stop, self._T, "values range")
-        return np.array(self.arrays(layer).rows[start:stop], dtype=np.float32)
+        return self.layer(layer).raw(start, stop)
 
-    def values(self, layer: str, start: int, stop: int) -> np.ndarray:
-        raw = self.raw(layer, start, stop)
-        return np.tanh(raw) if self.transform(layer) == "tanh" else raw
+    def values(self, layer: str, start: int, stop: int, transform: str | None = None) -> np.ndarray:
+        """float32 (stop - start, D): the layer's values through `transform` (None: its own)."""
+        transform = check_transform(transform, self.transform(layer))
+        start, stop = check_range(start, stop, self._T, "values range")
+        return self.layer(layer).values(start, stop, transform)
 
     # -- annotations -------------------------------------------------------------------------
     @property
@@ -131,7 +144,7 @@ class Dataset:
         """The whole annotation as an array: category ids (categorical) or float32 (scalar)."""
         src = self.annotation_source(name)
         if self._pid != os.getpid():
-            self._pid, self._arrays, self._annotation_cache = os.getpid(), {}, {}
+            self._pid, self._arrays, self._layers, self._annotation_cache = os.getpid(), {}, {}, {}
         if name not in self._annotation_cache:
             with h5py.File(src.file, "r") as f:
                 data = np.asarray(f[src.h5path][()]).reshape(-1)

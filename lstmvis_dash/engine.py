@@ -1,7 +1,8 @@
 """Selection and matching, exactly as SPEC.md sections 1-3 define them, over the whole dataset.
 
-The threshold ℓ is turned into a threshold on the raw states once per query (thresholds.py), so no
-query computes a transform over the data; the kernels (kernels.py) do the scanning.
+The threshold ℓ is turned into one raw threshold per cell once per query (thresholds.py), so no
+query computes a transform over the data; the layer's access object (layers.py) reads the states
+and the kernels (kernels.py) do the scanning.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from numba import get_num_threads
 
 from . import kernels
 from .dataset import Dataset, check_range
-from .thresholds import code_threshold, raw_threshold
+from .thresholds import check_transform, raw_threshold  # noqa: F401 (raw_threshold: ui/match_figures)
 
 TABLE_COLUMNS = ["start", "stop", "length", "overlap", "union"]
 HISTOGRAM_COLUMNS = ["length", "strict", "fuzzy"]
@@ -43,40 +44,20 @@ def _check_layer(ds: Dataset, layer) -> str:
 
 
 def select(ds: Dataset, layer: str, start: int, stop: int, threshold: float,
-           pad_left: int = 0, pad_right: int = 0) -> np.ndarray:
+           pad_left: int = 0, pad_right: int = 0, transform: str | None = None) -> np.ndarray:
     """S1: cells on at every step of start:stop and off in the pads (SPEC.md section 2)."""
     _check_layer(ds, layer)
+    transform = check_transform(transform, ds.transform(layer))
     T = len(ds)
     start, stop = check_range(start, stop, T, "selection")
     threshold = _check_threshold(threshold)
     pad_left = _check_int("pad_left", pad_left, 0, T)
     pad_right = _check_int("pad_right", pad_right, 0, T)
-    thr = raw_threshold(ds.transform(layer), threshold)
-    rows = ds.arrays(layer).rows
-    keep = np.ones(rows.shape[1], dtype=bool)
-    _fold_rows(keep, rows, start, stop, thr, on=True)
-    if pad_left:
-        lo = max(start - pad_left, ds.document_bounds(start)[0])
-        _fold_rows(keep, rows, lo, start, thr, on=False)
-    if pad_right:
-        hi = min(stop + pad_right, ds.document_bounds(stop - 1)[1])
-        _fold_rows(keep, rows, stop, hi, thr, on=False)
-    return np.flatnonzero(keep).astype(np.int64)
-
-
-_SELECT_BLOCK_BYTES = 16 << 20
-
-
-def _fold_rows(keep: np.ndarray, rows, a: int, b: int, thr, on: bool) -> None:
-    """keep &= (all on | all off) over rows a:b, in blocks of bounded memory, stopping early once no
-    cell is left: a range as long as the dataset (a hostile URL, a long match adopted as hypothesis)
-    costs at most a pass over it, never a (b - a, D) copy in memory."""
-    step = max(1, _SELECT_BLOCK_BYTES // max(1, rows.shape[1] * rows.dtype.itemsize))
-    for s in range(a, b, step):
-        if not keep.any():
-            return
-        block = np.asarray(rows[s:min(b, s + step)]) >= thr
-        keep &= block.all(axis=0) if on else ~block.any(axis=0)
+    access = ds.layer(layer)
+    thr = access.thresholds(transform, threshold)
+    lo = max(start - pad_left, ds.document_bounds(start)[0]) if pad_left else start
+    hi = min(stop + pad_right, ds.document_bounds(stop - 1)[1]) if pad_right else stop
+    return np.flatnonzero(access.select(thr, start, stop, lo, hi)).astype(np.int64)
 
 
 @dataclass
@@ -112,20 +93,20 @@ def _check_cells(cells, D: int) -> np.ndarray:
     return np.unique(arr.astype(np.int64))
 
 
-def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.float32, pad_left: int, pad_right: int):
-    """(a, b, overlap) of every candidate range for the cell set (SPEC.md 3.1-3.3), and the longest."""
-    arrays = ds.arrays(layer)
-    k, ambiguous = code_threshold(arrays.edges, thr)
-    rows = kernels.as_kernel_rows(arrays.rows)
+def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_left: int, pad_right: int):
+    """(a, b, overlap) of every candidate range for the cell set (SPEC.md 3.1-3.3), and the longest.
+    thr: the layer's per-cell raw thresholds (float32, D)."""
+    bits = ds.layer(layer).on_bits(cells, thr)
     with kernels.PARALLEL_LOCK:
-        bits = kernels.on_bits(arrays.codes, cells, k, ambiguous, rows, thr, len(ds))
         return kernels.scan_candidates(bits, ds.documents, len(ds), pad_left, pad_right, 4 * get_num_threads())
 
 
 def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, pad_right: int = 0,
-          min_length: int = 2, max_length: int | None = None, top: int | None = 50) -> Matches:
+          min_length: int = 2, max_length: int | None = None, top: int | None = 50,
+          transform: str | None = None) -> Matches:
     """The ranked matches of a cell set over the whole dataset (SPEC.md section 3), exactly."""
     _check_layer(ds, layer)
+    transform = check_transform(transform, ds.transform(layer))
     T, D = len(ds), ds.dims(layer)
     cells = _check_cells(cells, D)
     threshold = _check_threshold(threshold)
@@ -137,7 +118,8 @@ def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, p
     if len(cells) == 0:
         return replace(_empty_matches(), dataset=ds)
 
-    thr = raw_threshold(ds.transform(layer), threshold)
+    access = ds.layer(layer)
+    thr = access.thresholds(transform, threshold)
     a, b, overlap, longest = candidates(ds, layer, cells, thr, pad_left, pad_right)
     size = len(cells)
     fuzzy, strict, idx = kernels.summarise(a, b, overlap, longest, size, min_length, max_length, top or 0)
@@ -147,12 +129,10 @@ def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, p
     # the ranking is by overlap first: only the overlap levels that reach into the top need unions
     a, b, overlap = a[idx].astype(np.int64), b[idx].astype(np.int64), overlap[idx].astype(np.int64)
     length = b - a
-    rows = ds.arrays(layer).rows
     doc_idx = np.searchsorted(ds.documents, a, side="right") - 1
-    doc_lo = ds.documents[doc_idx]
-    doc_hi = np.append(ds.documents, T)[doc_idx + 1]
-    with kernels.PARALLEL_LOCK:
-        s2 = kernels.s2_sizes(kernels.as_kernel_rows(rows), thr, a, b, doc_lo, doc_hi, pad_left, pad_right)
+    lo = np.maximum(a - pad_left, ds.documents[doc_idx]) if pad_left else a
+    hi = np.minimum(b + pad_right, np.append(ds.documents, T)[doc_idx + 1]) if pad_right else b
+    s2 = access.s2_sizes(thr, a, b, lo, hi)
     union = size + s2 - overlap
     order = np.lexsort((a, -length, union, -overlap))
     if top is not None:

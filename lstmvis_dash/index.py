@@ -27,7 +27,7 @@ import numpy as np
 from .progress import Progress
 from .store import INDEX_DIRNAME, LayerSource
 from .kernels import PARALLEL_LOCK, as_kernel_rows, quantise_rows
-from .thresholds import grid_edges
+from .thresholds import grid_edges, pad_edges
 
 _BLOCK_BYTES = 64 << 20
 _MAPPABLE = (np.dtype("<f4"), np.dtype("<f2"))
@@ -71,7 +71,7 @@ def _slug(layer_id: str) -> str:
 class LayerArrays:
     rows: np.ndarray        # (T, D) float32 or float16, raw states
     codes: np.ndarray       # (D, T) uint8, the same values transposed and quantised at `edges`
-    edges: np.ndarray       # (255,) float32 raw thresholds of the grid
+    edges: np.ndarray       # (D, 255) float32 per-cell code edges (raw thresholds of the grid), NaN-padded
     fingerprint: dict
 
 
@@ -146,7 +146,7 @@ def layer_arrays(src: LayerSource, idx: Path) -> LayerArrays:
                             bar.update(len(block))
                 _build(rows_path, (T, D), rows_dtype(src), fill_rows, fp, f"converting layer {src.id}")
             rows = np.load(rows_path, mmap_mode="r")
-        edges = grid_edges(src.transform)
+        edges = pad_edges(grid_edges(src.transform), D)
         if not _valid(codes_path.with_suffix(".json"), fp):
             def fill_codes(out, label):
                 step = max(1, (8 << 20) // (4 * D))

@@ -1,9 +1,9 @@
 """Compiled kernels of the matching engine (numba).
 
-A cell is on at t when its raw state is >= the raw threshold `thr` (the engine turns ℓ into `thr`).
-The column index stores each cell's history as uint8 codes: code = number of grid edges <= raw, so
-`code > k` means on for sure, and `code == k` (only when `thr` is not itself an edge) needs the exact
-raw value.
+Cell c is on at t when its raw state is >= its raw threshold `thr[c]` (the engine turns ℓ into
+one float32 per cell). The column index stores each cell's history as uint8 codes: code = number of
+the cell's edges <= raw, so `code > k[c]` means on for sure, and `code == k[c]` (only when `thr[c]`
+is not itself an edge) needs the exact raw value.
 
 Matching works on `bits[:, t]`: the set of S1 cells on at t, as W 64-bit words. count[t] is its
 popcount; the candidates (maximal runs of count >= k for every k, split at documents) form a tree
@@ -64,21 +64,21 @@ def _value_impl(x):
 
 @njit(cache=True, parallel=True, nogil=True)
 def quantise_rows(rows, edges, out):
-    """out[c, t] = number of edges <= rows[t, c] (NaN: 0): the uint8 codes, transposed.
+    """out[c, t] = number of edges[c] <= rows[t, c] (NaN: 0): the uint8 codes, transposed.
 
-    A branch-free binary search over the edges padded with NaN to 255 (NaN <= x is false), since
-    the branches of the usual one are unpredictable here and cost more than the comparisons.
+    edges (D, 255): each cell's increasing edges, padded with NaN (NaN <= x is false). A branch-free
+    binary search, since the branches of the usual one are unpredictable here and cost more than
+    the comparisons.
     """
     n, D = rows.shape
-    padded = np.full(255, np.nan, np.float32)
-    padded[:len(edges)] = edges
     for blk in prange((n + 63) // 64):
         for t in range(blk * 64, min(n, blk * 64 + 64)):
             for c in range(D):
                 x = _value(rows[t, c])
+                e = edges[c]
                 pos = 0
                 for step in (128, 64, 32, 16, 8, 4, 2, 1):
-                    pos += step * (padded[pos + step - 1] <= x)
+                    pos += step * (e[pos + step - 1] <= x)
                 out[c, t] = 0 if x != x else pos
 
 
@@ -86,44 +86,46 @@ def quantise_rows(rows, edges, out):
 def on_bits(codes, cells, k, ambiguous, rows, thr, T):
     """bits[j // 64, t] has bit j % 64 set when cell cells[j] is on at t.
 
+    Per S1 cell j: on <=> codes > k[j], or (ambiguous[j] and code == k[j] and raw >= thr[j]).
     Cells go four at a time, so each word of the block is loaded and stored once per four cells.
     """
     n = len(cells)
     W = (n + 63) // 64
     bits = np.zeros((W, T), np.uint64)
     n_blocks = (T + _BLOCK - 1) // _BLOCK
-    kk = np.uint8(k)
+    kk = np.empty(n, np.uint8)
+    for j in range(n):
+        kk[j] = np.uint8(min(k[j], 255))
     for blk in prange(n_blocks):
         t0 = blk * _BLOCK
         t1 = min(T, t0 + _BLOCK)
         m = t1 - t0
-        if k < 255:
-            j = 0
-            while j < n:
-                out = bits[j >> 6, t0:t1]
-                # a group of up to four cells within one word; missing ones repeat the first
-                g = min(4, n - j, 64 - (j & 63))
-                s0 = np.uint64(j & 63)
-                q0 = codes[cells[j], t0:t1]
-                q1 = codes[cells[j + min(1, g - 1)], t0:t1]
-                q2 = codes[cells[j + min(2, g - 1)], t0:t1]
-                q3 = codes[cells[j + min(3, g - 1)], t0:t1]
-                s1 = np.uint64((j + min(1, g - 1)) & 63)
-                s2 = np.uint64((j + min(2, g - 1)) & 63)
-                s3 = np.uint64((j + min(3, g - 1)) & 63)
-                for i in range(m):
-                    out[i] |= ((np.uint64(q0[i] > kk) << s0) | (np.uint64(q1[i] > kk) << s1)
-                               | (np.uint64(q2[i] > kk) << s2) | (np.uint64(q3[i] > kk) << s3))
-                j += g
-        if ambiguous:
-            for j in range(n):
-                c = cells[j]
-                q = codes[c, t0:t1]
-                out = bits[j >> 6, t0:t1]
-                shift = np.uint64(j & 63)
-                for i in range(m):
-                    if q[i] == kk and _value(rows[t0 + i, c]) >= thr:
-                        out[i] |= _ONE << shift
+        j = 0
+        while j < n:
+            out = bits[j >> 6, t0:t1]
+            # a group of up to four cells within one word; missing ones repeat the first
+            g = min(4, n - j, 64 - (j & 63))
+            j1, j2, j3 = j + min(1, g - 1), j + min(2, g - 1), j + min(3, g - 1)
+            q0, q1, q2, q3 = codes[cells[j], t0:t1], codes[cells[j1], t0:t1], codes[cells[j2], t0:t1], codes[cells[j3], t0:t1]
+            k0, k1, k2, k3 = kk[j], kk[j1], kk[j2], kk[j3]
+            s0, s1 = np.uint64(j & 63), np.uint64(j1 & 63)
+            s2, s3 = np.uint64(j2 & 63), np.uint64(j3 & 63)
+            for i in range(m):
+                out[i] |= ((np.uint64(q0[i] > k0) << s0) | (np.uint64(q1[i] > k1) << s1)
+                           | (np.uint64(q2[i] > k2) << s2) | (np.uint64(q3[i] > k3) << s3))
+            j += g
+        for j in range(n):
+            if not ambiguous[j]:
+                continue
+            c = cells[j]
+            q = codes[c, t0:t1]
+            out = bits[j >> 6, t0:t1]
+            shift = np.uint64(j & 63)
+            kj = kk[j]
+            tj = thr[j]
+            for i in range(m):
+                if q[i] == kj and _value(rows[t0 + i, c]) >= tj:
+                    out[i] |= _ONE << shift
     return bits
 
 
@@ -250,8 +252,9 @@ def scan_candidates(bits, doc_starts, T, pad_left, pad_right, n_groups):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def s2_sizes(rows, thr, a, b, doc_lo, doc_hi, pad_left, pad_right):
-    """|S2| for each candidate a[i]:b[i]: cells on throughout, off in the pads (inside the document)."""
+def s2_sizes(rows, thr, a, b, lo, hi):
+    """|S2| for each candidate a[i]:b[i]: cells c with raw >= thr[c] throughout, and not in the pads
+    lo[i]:a[i] and b[i]:hi[i] (the caller clips them to the document; empty when unconstrained)."""
     n = len(a)
     D = rows.shape[1]
     out = np.zeros(n, np.int64)
@@ -260,17 +263,15 @@ def s2_sizes(rows, thr, a, b, doc_lo, doc_hi, pad_left, pad_right):
         for t in range(a[i], b[i]):
             x = rows[t]
             for c in range(D):
-                alive[c] &= _value(x[c]) >= thr
-        if pad_left > 0:
-            for t in range(max(a[i] - pad_left, doc_lo[i]), a[i]):
-                x = rows[t]
-                for c in range(D):
-                    alive[c] &= not (_value(x[c]) >= thr)
-        if pad_right > 0:
-            for t in range(b[i], min(b[i] + pad_right, doc_hi[i])):
-                x = rows[t]
-                for c in range(D):
-                    alive[c] &= not (_value(x[c]) >= thr)
+                alive[c] &= _value(x[c]) >= thr[c]
+        for t in range(lo[i], a[i]):
+            x = rows[t]
+            for c in range(D):
+                alive[c] &= not (_value(x[c]) >= thr[c])
+        for t in range(b[i], hi[i]):
+            x = rows[t]
+            for c in range(D):
+                alive[c] &= not (_value(x[c]) >= thr[c])
         out[i] = alive.sum()
     return out
 

@@ -1,8 +1,10 @@
-"""From a threshold ℓ on transformed values to a threshold on raw states, exactly.
+"""From a threshold ℓ on transformed values to per-cell thresholds on raw states, exactly.
 
-`v >= ℓ` with `v = tanh(raw)` holds exactly when `raw >= r`, r the smallest float32 whose np.tanh
-reaches float32(ℓ) (np.tanh is monotone on float32; checked around r every time). So no query
-computes a transform over the data. NaN stands for "never on" (every comparison with it is false).
+Every transform of SPEC.md section 1 is monotone in the raw value, so `v[t, c] >= float32(ℓ)` holds
+exactly when `raw[t, c] >= r[c]`, r[c] one float32 per cell: for `tanh` the smallest float32 whose
+np.tanh reaches float32(ℓ) (np.tanh is monotone on float32; checked around r every time), for `none`
+float32(ℓ) itself. So no query computes a transform over the data. NaN in r stands for "never on"
+(every comparison with it is false).
 """
 from __future__ import annotations
 
@@ -19,6 +21,24 @@ def _to_key(x: np.ndarray) -> np.ndarray:
 def _from_key(k: np.ndarray) -> np.ndarray:
     k = np.asarray(k, np.int32)
     return np.where(k >= 0, k, k ^ _SIGN).view(np.float32)
+
+
+TRANSFORMS = ("tanh", "none")
+
+
+def check_transform(transform, default: str) -> str:
+    """The transform a query views the layer through: `default` (the layer's own) when None."""
+    if transform is None:
+        return default
+    if not isinstance(transform, str) or transform not in TRANSFORMS:
+        raise ValueError(f"transform must be one of {', '.join(TRANSFORMS)} (or None: the layer's own), "
+                         f"got {transform!r}")
+    return transform
+
+
+def raw_thresholds(transform: str, threshold: float, D: int) -> np.ndarray:
+    """float32 (D,): cell c is on at t <=> raw[t, c] >= r[c] (NaN: never on)."""
+    return np.full(D, raw_threshold(transform, threshold), np.float32)
 
 
 def raw_threshold(transform: str, threshold: float) -> np.float32:
@@ -57,8 +77,27 @@ def grid_edges(transform: str) -> np.ndarray:
     return edges
 
 
-def code_threshold(edges: np.ndarray, thr: np.float32) -> tuple[int, bool]:
-    """(k, ambiguous): on <=> code > k, or (ambiguous and code == k and raw >= thr)."""
-    k = int(np.searchsorted(edges, thr, side="left"))
-    exact = k < len(edges) and edges[k] == thr
-    return k, not exact
+EDGE_SLOTS = 255   # uint8 codes 0..255: at most 255 edges per cell, padded with NaN
+
+
+def pad_edges(edges: np.ndarray, D: int) -> np.ndarray:
+    """(D, EDGE_SLOTS) float32 per-cell edges from one shared row of edges (or per-cell rows)."""
+    edges = np.asarray(edges, np.float32)
+    out = np.full((D, EDGE_SLOTS), np.nan, np.float32)
+    out[:, :edges.shape[-1]] = edges
+    return out
+
+
+def code_thresholds(edges: np.ndarray, thr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell (k, ambiguous): on <=> code > k, or (ambiguous and code == k and raw >= thr).
+
+    edges (n, EDGE_SLOTS), increasing then NaN; thr (n,). A code is the number of edges <= raw.
+    """
+    thr = np.asarray(thr, np.float32)
+    with np.errstate(invalid="ignore"):
+        k = (edges < thr[:, None]).sum(axis=1)
+        exact = np.take_along_axis(edges, np.minimum(k, EDGE_SLOTS - 1)[:, None], axis=1)[:, 0] == thr
+    exact &= k < EDGE_SLOTS
+    never = np.isnan(thr)
+    k[never] = EDGE_SLOTS
+    return k.astype(np.int64), ~exact & ~never

@@ -1,0 +1,78 @@
+"""Per-layer access for the engine: everything select and match read from a layer's states.
+
+The engine never touches a layer's storage; it asks the layer's access object (`Dataset.layer`):
+
+    layer.thresholds(transform, level)     float32 (D,) raw thresholds r: on <=> raw >= r[c] (NaN: never)
+    layer.on_bits(cells, thr)              uint64 (W, T): bit j of bits[j // 64, t] = cells[j] on at t
+    layer.s2_sizes(thr, a, b, lo, hi)      int64 (n,): |S2| of candidates a:b, pads lo:a and b:hi
+    layer.select(thr, start, stop, lo, hi) bool (D,): on throughout start:stop, off in lo:start, stop:hi
+    layer.raw(start, stop)                 float32 (n, D) raw states
+    layer.values(start, stop, transform)   float32 (n, D) transformed values
+
+Pads are given already clipped to the document (empty ranges when unconstrained). Dense layers read
+the index of `index.py`; other storage (sparse layers, shards) plugs in behind the same methods.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import kernels
+from .index import LayerArrays
+from .thresholds import code_thresholds, raw_thresholds
+
+_BLOCK_BYTES = 16 << 20
+
+
+class DenseLayer:
+    """A (T, D) layer stored dense: raw rows (T, D) and the uint8 column index (D, T)."""
+
+    def __init__(self, arrays: LayerArrays, transform: str):
+        self.arrays = arrays
+        self.transform = transform
+        self.T, self.D = arrays.rows.shape
+
+    @property
+    def fingerprint(self) -> dict:
+        return self.arrays.fingerprint
+
+    def thresholds(self, transform: str, level: float) -> np.ndarray:
+        return raw_thresholds(transform, level, self.D)
+
+    def on_bits(self, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
+        cells = np.asarray(cells, np.int64)
+        k, ambiguous = code_thresholds(self.arrays.edges[cells], thr[cells])
+        rows = kernels.as_kernel_rows(self.arrays.rows)
+        with kernels.PARALLEL_LOCK:
+            return kernels.on_bits(self.arrays.codes, cells, k, ambiguous, rows, thr[cells], self.T)
+
+    def s2_sizes(self, thr, a, b, lo, hi) -> np.ndarray:
+        rows = kernels.as_kernel_rows(self.arrays.rows)
+        with kernels.PARALLEL_LOCK:
+            return kernels.s2_sizes(rows, np.asarray(thr, np.float32), a, b, lo, hi)
+
+    def select(self, thr, start: int, stop: int, lo: int, hi: int) -> np.ndarray:
+        keep = np.ones(self.D, dtype=bool)
+        self._fold(keep, start, stop, thr, on=True)
+        self._fold(keep, lo, start, thr, on=False)
+        self._fold(keep, stop, hi, thr, on=False)
+        return keep
+
+    def _fold(self, keep: np.ndarray, a: int, b: int, thr, on: bool) -> None:
+        """keep &= (all on | all off) over rows a:b, in blocks of bounded memory, stopping early once
+        no cell is left: a range as long as the dataset (a hostile URL, a long match adopted as
+        hypothesis) costs at most a pass over it, never a (b - a, D) copy in memory."""
+        rows = self.arrays.rows
+        step = max(1, _BLOCK_BYTES // max(1, self.D * rows.dtype.itemsize))
+        for s in range(a, b, step):
+            if not keep.any():
+                return
+            with np.errstate(invalid="ignore"):
+                block = np.asarray(rows[s:min(b, s + step)]) >= thr
+            keep &= block.all(axis=0) if on else ~block.any(axis=0)
+
+    def raw(self, start: int, stop: int) -> np.ndarray:
+        return np.array(self.arrays.rows[start:stop], dtype=np.float32)
+
+    def values(self, start: int, stop: int, transform: str) -> np.ndarray:
+        raw = self.raw(start, stop)
+        return np.tanh(raw) if transform == "tanh" else raw
