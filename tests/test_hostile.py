@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st  #
 
 import app as app_module  # noqa: E402
 import lstmvis_dash as lv  # noqa: E402
-from lstmvis_dash import engine  # noqa: E402
+from lstmvis_dash import layers  # noqa: E402
 from lstmvis_dash.ui import header, registry as registry_module, server as deploy, urlstate as us  # noqa: E402
 
 # no deadline: this machine is shared and loaded; a hang still fails the run (no example ends)
@@ -179,12 +179,12 @@ def test_select_in_blocks_is_the_definition(tiny, layer, start, length, thr, pl,
         keep &= ~on[max(d0, start - pl):start].any(axis=0)
     if pr:
         keep &= ~on[stop:min(d1, stop + pr)].any(axis=0)
-    old = engine._SELECT_BLOCK_BYTES
-    engine._SELECT_BLOCK_BYTES = 1
+    old = layers._BLOCK_BYTES
+    layers._BLOCK_BYTES = 1
     try:
         got = lv.select(tiny, layer, start, stop, thr, pad_left=pl, pad_right=pr)
     finally:
-        engine._SELECT_BLOCK_BYTES = old
+        layers._BLOCK_BYTES = old
     assert got.tolist() == np.flatnonzero(keep).tolist()
 
 
