@@ -80,9 +80,15 @@ def halves(selections: list[tuple[int, int]], doc: np.ndarray, n: int):
 
 
 def choose_and_report(rows: list[dict], what: str, baseline: float, fmt=lambda r: "") -> dict:
-    """The row with the best tune share (non-empty S1 for >= 3/4 of its tune selections)."""
-    ok = [r for r in rows if r["tune_empty"] <= r["tune_n"] // 4 and not np.isnan(r["tune"])]
+    """The row with the best tune share (non-empty S1 for >= 3/4 of its tune selections); its
+    `example` is the eval selection whose own share is nearest the pooled eval share (a typical
+    one, for the preset link)."""
+    ok = [r for r in rows if r["tune_empty"] <= r["tune_n"] // 4 and not np.isnan(r["tune"])] \
+        or [r for r in rows if not np.isnan(r["tune"])]
     best = max(ok, key=lambda r: (r["tune"], r["tune_count"]))
+    if best["per_selection"]:
+        a, b, _, _ = min(best["per_selection"], key=lambda x: (abs(x[2] / x[3] - best["eval"]), x[0]))
+        best["example"] = (a, b)
     print(f"    chosen on the tune half: {fmt(best)}: {what} {best['eval']:.1%} on the eval half "
           f"({best['eval_n']} selections, S1 empty for {best['eval_empty']}), tune {best['tune']:.1%}; "
           f"baseline {baseline:.1%}")
@@ -105,6 +111,7 @@ def match_grid(ds, selections, doc, hit_fn, shapes, n_per_half: int, label: str)
             for thr in THRESHOLDS:
                 res = {}
                 sizes = []
+                per_selection = []          # (start, stop, hits, count) of the eval selections
                 for half, sels in (("tune", tune), ("eval", ev)):
                     hits = count = empty = 0
                     for a, b in sels:
@@ -117,12 +124,14 @@ def match_grid(ds, selections, doc, hit_fn, shapes, n_per_half: int, label: str)
                         h, c = hit_fn(m.table)
                         hits += h
                         count += c
+                        if half == "eval":
+                            per_selection.append((a, b, h, c))
                     res[half] = (hits / count if count else float("nan"), count, empty, len(sels))
                 row = dict(layer=layer, threshold=thr, shape=shape, tune=res["tune"][0],
                            tune_count=res["tune"][1], tune_empty=res["tune"][2], tune_n=res["tune"][3],
                            eval=res["eval"][0], eval_count=res["eval"][1], eval_empty=res["eval"][2],
                            eval_n=res["eval"][3], s1=float(np.median(sizes)) if sizes else 0.0,
-                           example=(tune + ev)[0] if tune + ev else None)
+                           per_selection=per_selection)
                 rows.append(row)
                 print(f"    {layer:8s} {thr:4.1f} {label.format(*shape):>10s} {row['tune']:7.1%} "
                       f"{row['eval']:7.1%} {row['s1']:8.0f} {row['tune_empty'] + row['eval_empty']:4d}/"
@@ -231,8 +240,12 @@ def bench_single_cells(ds, show: int = 2) -> dict:
     print("    " + " ".join(f"{t}{'|' if end[first + k] else ''}" for k, t in enumerate(toks)))
     print("    " + " ".join(("#" if o else ".") * len(t) + (" " if end[first + k] else "")
                             for k, (t, o) in enumerate(zip(toks, on))))
+    cells, a, b = cell_runs(ds.values(best["layer"], 0, T) >= np.float32(best["threshold"]), doc)
+    ok = (cells == best["cell"]) & (b - a >= MIN_RUN) & (b < T) & (half[a] == 1)
+    ok[ok] &= end[b[ok]] & (doc[b[ok]] == doc[a[ok]])
+    k = int(np.flatnonzero(ok)[0]) if ok.any() else None
+    best["run"] = (int(a[k]), int(b[k])) if k is not None else (first, first + MIN_RUN)
     best["baseline_prec"] = base
-    best["example"] = (first, stop)
     return best
 
 
@@ -329,6 +342,32 @@ def bench_projection(ds) -> dict:
     return best
 
 
+def preset_query(layer: str, start: int, stop: int, threshold: float, pad=(0, 0), annotation=None,
+                 exclude=()) -> str:
+    """The shareable-URL query (SPEC section 5, without `dataset`) that opens a selection."""
+    q = [f"layer={layer}", f"pos={max(0, start - 8)}", f"sel={start}:{stop}", f"pad={pad[0]}:{pad[1]}",
+         f"threshold={threshold:g}"]
+    if exclude:
+        q.append("exclude=" + ",".join(str(c) for c in exclude))
+    if annotation:
+        q.append(f"annotation={annotation}")
+    return "&".join(q)
+
+
+def match_preset(row: dict, annotation: str) -> str:
+    a, b = row["example"]
+    return preset_query(row["layer"], a, b, row["threshold"], row["shape"][:2], annotation)
+
+
+def cell_preset(ds, row: dict) -> str:
+    """The chosen cell alone: its first eval run that turns off at a phrase end, the other cells
+    of that range's S1 excluded."""
+    a, b = row["run"]
+    s1 = lv.select(ds, row["layer"], a, b, row["threshold"], pad_right=1)
+    others = [int(c) for c in s1 if c != row["cell"]]
+    return preset_query(row["layer"], a, b, row["threshold"], (0, 1), "phrase_end", others)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--chorales", default=str(ROOT / "data" / "chorales"))
@@ -336,13 +375,17 @@ def main(argv=None) -> int:
     ap.add_argument("--only", choices=["chorales", "english"])
     ap.add_argument("--selections", type=int, default=30, help="selections per half and shape")
     args = ap.parse_args(argv)
-    results = []
+    results, presets = [], []
     if args.only in (None, "chorales"):
         ds = lv.open_dataset(args.chorales)
         print(f"{ds.name}: T={len(ds)}, {len(ds.documents)} chorales, layers "
               + ", ".join(f"{l} ({ds.dims(l)})" for l in ds.layers))
         a = bench_cadences(ds, args.selections)
         b = bench_single_cells(ds)
+        presets.append(("chorales", "Cadence: the last chords of a phrase, off-padding on the right",
+                        match_preset(a, "phrase_end")))
+        presets.append(("chorales", f"Cell {b['cell']} of {b['layer']}: on through a progression, off at "
+                                    f"its resolution (Fig. 8)", cell_preset(ds, b)))
         results.append(f"chorales: cadence matches ending at a phrase end {a['eval']:.1%} (baseline "
                        f"{a['baseline']:.1%}); single cell {b['layer']}:{b['cell']} turns off at a phrase end "
                        f"after {b['eval_prec']:.1%} of its runs (baseline {b['baseline_prec']:.1%}), at "
@@ -353,9 +396,13 @@ def main(argv=None) -> int:
               + ", ".join(f"{l} ({ds.dims(l)})" for l in ds.layers))
         c, d = bench_phrases(ds, args.selections)
         e = bench_projection(ds)
+        presets.append(("english", "Noun phrase closed on the right (Fig. 6a)", match_preset(c, "chunk")))
+        presets.append(("english", "Verb-phrase prefix open on the right (Fig. 6b)", match_preset(d, "chunk")))
         results.append(f"english: NP selection -> words in NPs {c['eval']:.1%} (baseline {c['baseline']:.1%}); "
                        f"VP prefix -> words in VPs {d['eval']:.1%} (baseline {d['baseline']:.1%}); "
                        f"NP vs VP from the 2D PCA {e['test']:.1%} (majority {e['majority']:.1%})")
+    for name, label, query in presets:
+        print(f"PRESET {name}: {label}: {query}")
     for r in results:
         print("RESULT " + r)
     return 0
