@@ -37,13 +37,12 @@ import json
 import math
 import random
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
 
-from .lm import LAYERS, TRANSFORMS, build_model, evaluate, folder_size, ngram_baselines, record_states, \
-    train, tuned_bigram_weight
+from .lm import LAYERS, TRANSFORMS, build_model, evaluate, folder_size, import_torch, ngram_baselines, \
+    record_states, split_by_name, train, tuned_bigram_weight, vocabulary
 
 START = "<s>"           # start-of-chorale token of the model (not written to the dataset)
 UNK = "<unk>"           # model class of numerals rarer than --min-count in the training chorales
@@ -118,15 +117,6 @@ def phrase_positions(ends: list[bool]) -> list[int]:
     return pos
 
 
-def split(chorales: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
-    """(train, dev, test) by a hash of each chorale's name: a tenth each for dev and test."""
-    part = {0: [], 1: [], 2: []}
-    for c in chorales:
-        h = zlib.crc32(c["name"].encode()) % 10
-        part[0 if h >= 2 else 1 + h].append(c)
-    return part[0], part[1], part[2]
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lstmvis_dash.examples.chorales",
                                  description=__doc__.split("\n\n")[0])
@@ -144,24 +134,15 @@ def main(argv=None) -> int:
                     help="numerals rarer than this in the training chorales share one model class")
     args = ap.parse_args(argv)
 
-    try:
-        import torch
-    except ImportError:
-        print("this script needs PyTorch (an optional extra): pip install torch", file=sys.stderr)
+    torch = import_torch(args.seed)
+    if torch is None:
         return 2
     import lstmvis_dash as lv
 
-    torch.set_num_threads(1)
-    torch.manual_seed(args.seed)
     chorales = load_chorales(args.cache)
-    train_set, dev_set, test_set = split(chorales)
+    train_set, dev_set, test_set = split_by_name(chorales, lambda c: c["name"])
     random.Random(args.seed).shuffle(train_set)
-    counts: dict[str, int] = {}
-    for c in train_set:
-        for n in c["numerals"]:
-            counts[n] = counts.get(n, 0) + 1
-    vocab = [START, UNK] + sorted(n for n, k in counts.items() if k >= args.min_count)
-    index = {n: k for k, n in enumerate(vocab)}
+    vocab, index = vocabulary((n for c in train_set for n in c["numerals"]), args.min_count, [START, UNK])
 
     def encode(cs: list[dict]) -> np.ndarray:
         return np.array([i for c in cs for i in [0] + [index.get(n, 1) for n in c["numerals"]]], np.int64)

@@ -38,13 +38,12 @@ import math
 import random
 import sys
 import sysconfig
-import zlib
 from pathlib import Path
 
 import numpy as np
 
-from .lm import LAYERS, TRANSFORMS, build_model, evaluate, folder_size, ngram_baselines, record_states, \
-    train, tuned_bigram_weight
+from .lm import LAYERS, TRANSFORMS, build_model, evaluate, folder_size, import_torch, ngram_baselines, \
+    record_states, split_by_name, train, tuned_bigram_weight, vocabulary
 from .rst_prose import paragraphs
 
 START = "<s>"           # start-of-document token of the model (not written to the dataset)
@@ -93,15 +92,6 @@ def load_documents(root: Path, log=print) -> list[tuple[str, list[tuple[str, str
     return docs
 
 
-def split(docs: list) -> tuple[list, list, list]:
-    """(train, dev, test) by a hash of each file's path: a tenth each for dev and test."""
-    part = {0: [], 1: [], 2: []}
-    for d in docs:
-        h = zlib.crc32(d[0].encode()) % 10
-        part[0 if h >= 2 else 1 + h].append(d)
-    return part[0], part[1], part[2]
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lstmvis_dash.examples.english",
                                  description=__doc__.split("\n\n")[0])
@@ -122,24 +112,16 @@ def main(argv=None) -> int:
     ap.add_argument("--words", type=int, default=8500, help="recorded words at most")
     args = ap.parse_args(argv)
 
-    try:
-        import torch
-    except ImportError:
-        print("this script needs PyTorch (an optional extra): pip install torch", file=sys.stderr)
+    torch = import_torch(args.seed)
+    if torch is None:
         return 2
     import lstmvis_dash as lv
 
-    torch.set_num_threads(1)
-    torch.manual_seed(args.seed)
     docs = load_documents(Path(args.docs))
-    train_docs, dev_docs, test_docs = split(docs)
+    train_docs, dev_docs, test_docs = split_by_name(docs, lambda d: d[0])
     random.Random(args.seed).shuffle(train_docs)
-    counts: dict[str, int] = {}
-    for _, words, _ in train_docs:
-        for w, _, _ in words:
-            counts[w.lower()] = counts.get(w.lower(), 0) + 1
-    vocab = [START, UNK] + sorted(w for w, k in counts.items() if k >= args.min_count)
-    index = {w: k for k, w in enumerate(vocab)}
+    vocab, index = vocabulary((w.lower() for _, words, _ in train_docs for w, _, _ in words),
+                              args.min_count, [START, UNK])
 
     def encode(words) -> list[int]:
         return [0] + [index.get(w.lower(), 1) for w, _, _ in words]

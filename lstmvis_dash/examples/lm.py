@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -222,3 +223,35 @@ def folder_size(path) -> int:
     """Bytes of a dataset folder as shipped (its index cache left out)."""
     return sum(p.stat().st_size for p in Path(path).rglob("*")
                if p.is_file() and ".lstmvis-index" not in p.parts)
+
+
+def import_torch(seed: int):
+    """torch set to one thread and seeded, or None (with a message) when it is not installed."""
+    try:
+        import torch
+    except ImportError:
+        import sys
+        print("this script needs PyTorch (an optional extra): pip install torch", file=sys.stderr)
+        return None
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    return torch
+
+
+def split_by_name(items: list, name) -> tuple[list, list, list]:
+    """(train, dev, test) by a hash of each item's name(item): a tenth each for dev and test, the
+    same on every machine and however the list grows."""
+    part = {0: [], 1: [], 2: []}
+    for item in items:
+        h = zlib.crc32(name(item).encode()) % 10
+        part[0 if h >= 2 else 1 + h].append(item)
+    return part[0], part[1], part[2]
+
+
+def vocabulary(tokens, min_count: int, specials: list[str]) -> tuple[list[str], dict[str, int]]:
+    """(vocab, index): `specials` first, then the tokens seen >= min_count times, sorted."""
+    counts: dict[str, int] = {}
+    for t in tokens:
+        counts[t] = counts.get(t, 0) + 1
+    vocab = list(specials) + sorted(t for t, k in counts.items() if k >= min_count and t not in specials)
+    return vocab, {t: k for k, t in enumerate(vocab)}

@@ -48,8 +48,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .lm import LAYERS, TRANSFORMS, build_model, evaluate, folder_size, load_weights, ngram_baselines, \
-    record_states, train
+from .lm import LAYERS, TRANSFORMS, build_model, evaluate, folder_size, import_torch, load_weights, \
+    ngram_baselines, record_states, train
 
 SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "__pycache__"}
 HELD_OUT_EVERY = 10       # file k of the sorted list is held out when k % 10 == HELD_OUT_AT
@@ -212,15 +212,11 @@ def main(argv=None) -> int:
     ap.add_argument("--load-model", help="skip training and load weights saved by --save-model")
     args = ap.parse_args(argv)
 
-    try:
-        import torch
-    except ImportError:
-        print("this script needs PyTorch (an optional extra): pip install torch", file=sys.stderr)
+    torch = import_torch(args.seed)
+    if torch is None:
         return 2
     import lstmvis_dash as lv
 
-    torch.set_num_threads(1)
-    torch.manual_seed(args.seed)
     root = Path(sysconfig.get_paths()["stdlib"])
     files = stdlib_files(root)
     train_files, held_files = split_files(files)
