@@ -156,7 +156,7 @@ def main(argv=None) -> int:
     model = build_model(torch, len(vocab), args.hidden, args.embed, args.dropout)
     info = train(torch, model, train_ids, batch=args.batch, bptt=args.bptt, lr=args.lr,
                  epochs=args.epochs, validate=lambda m: evaluate(torch, m, dev_ids, batch=1),
-                 log_every=10 ** 9, unit="chords", log=lambda *a, **k: None)
+                 log_every=10 ** 9, unit="chords")
     weight = tuned_bigram_weight(train_ids, dev_ids, len(vocab))
     dev = evaluate(torch, model, dev_ids, batch=1)
     test = evaluate(torch, model, test_ids, batch=1)
