@@ -310,7 +310,7 @@ def bench_projection(ds) -> dict:
     starts = np.array([a for a, _, _ in spans], np.int64)
     stops = np.array([b for _, b, _ in spans], np.int64)
     kinds = np.array([k for _, _, k in spans])
-    counts = {k: int((kinds == k).sum()) for k in np.unique(kinds)}
+    counts = {str(k): int((kinds == k).sum()) for k in np.unique(kinds)}
     print(f"\n(e) PCA of the S1 patterns of all {len(spans)} multi-word chunks ({counts}); NP vs VP by a "
           f"logistic regression on the 2D coordinates")
     nv = np.isin(kinds, ["NP", "VP"])

@@ -98,18 +98,19 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="data/english", help="dataset folder (default %(default)s)")
     ap.add_argument("--docs", default=str(default_docs()), help="reStructuredText sources (default %(default)s)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--hidden", type=int, default=192, help="cells per layer")
-    ap.add_argument("--embed", type=int, default=96)
-    ap.add_argument("--dropout", type=float, default=0.3)
-    ap.add_argument("--batch", type=int, default=32, help="parallel training streams")
-    ap.add_argument("--bptt", type=int, default=64, help="truncated BPTT length")
+    ap.add_argument("--hidden", type=int, default=128, help="cells per layer")
+    ap.add_argument("--embed", type=int, default=64)
+    ap.add_argument("--dropout", type=float, default=0.0)
+    ap.add_argument("--batch", type=int, default=16, help="parallel training streams")
+    ap.add_argument("--bptt", type=int, default=32, help="truncated BPTT length")
     ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--epochs", type=int, default=2, help="passes over the training text")
+    ap.add_argument("--epochs", type=int, default=3, help="passes over the training text")
     ap.add_argument("--max-minutes", type=float, default=None,
                     help="time budget (the run then depends on the machine); see lm.train")
     ap.add_argument("--min-count", type=int, default=8,
                     help="words rarer than this in the training text share one model class")
-    ap.add_argument("--words", type=int, default=8500, help="recorded words at most")
+    ap.add_argument("--words", type=int, default=10000, help="recorded words at most")
+    ap.add_argument("--doc-words", type=int, default=1000, help="recorded words of one file at most")
     args = ap.parse_args(argv)
 
     torch = import_torch(args.seed)
@@ -154,8 +155,9 @@ def main(argv=None) -> int:
     tokens, pos, chunk, iob, starts = [], [], [], [], []
     states = {k: [] for k in LAYERS}
     recorded = []
-    for rel, words, para_starts in sorted(test_docs):
-        room = args.words - len(tokens)
+    random.Random(args.seed).shuffle(test_docs)       # not only the first files in path order
+    for rel, words, para_starts in test_docs:
+        room = min(args.words - len(tokens), args.doc_words)
         cut = max((s for s in para_starts + [len(words)] if s <= room), default=0)
         if cut < 50:                        # whole paragraphs only, and not a scrap
             continue

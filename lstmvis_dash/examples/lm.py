@@ -185,6 +185,13 @@ def train(torch, model, ids: np.ndarray, *, batch: int, bptt: int, lr: float, ep
         if checkpoint and time.time() - last_save > checkpoint_minutes * 60:
             save()
             last_save = time.time()
+    if validate is not None and step % steps_per_epoch:     # a pass cut short: score it too
+        v = validate(model)
+        history.append(v)
+        log(f"end of training (pass {step / steps_per_epoch:.2f}): validation {v:.4f} nats/{unit[:-1]}",
+            flush=True)
+        if v < best[0]:
+            best = (v, None, round(step / steps_per_epoch, 2))
     if best[1] is not None:
         model.load_state_dict(best[1])
     save()
