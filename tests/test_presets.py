@@ -1,6 +1,9 @@
 """Preset links (issue 12): `presets:` in datasets.yml, checked with `file:line` errors."""
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import parse_qsl
+
 import pytest
 
 import lstmvis_dash as lv
@@ -48,3 +51,28 @@ def test_bad_presets_name_the_line(tmp_path, body, line, words):
         lv.load_config(f)
     assert str(e.value).startswith(f"{f}:{line}:"), str(e.value)
     assert words in str(e.value)
+
+
+REPO_CONFIG = lv.load_config(Path(__file__).resolve().parent.parent / "datasets.yml")
+REPO_PRESETS = [(e.name, p) for e in REPO_CONFIG.datasets for p in e.presets]
+
+
+@pytest.mark.parametrize("name, preset", REPO_PRESETS, ids=[f"{n}:{p.label[:30]}" for n, p in REPO_PRESETS])
+def test_repository_presets_open_a_selection(name, preset):
+    """Each finding's link names a real layer, range and annotation, and its S1 (after the cells it
+    excludes) is not empty: the link opens the finding's selection, not an empty view."""
+    ds = lv.open_dataset(name, config=REPO_CONFIG)
+    q = dict(parse_qsl(preset.query))
+    assert q["layer"] in ds.layers
+    a, b = (int(x) for x in q["sel"].split(":"))
+    pl, pr = (int(x) for x in q.get("pad", "0:0").split(":"))
+    assert 0 <= a < b <= len(ds) and 0 <= int(q.get("pos", 0)) <= a
+    if "annotation" in q:
+        assert q["annotation"] in ds.annotations
+    s1 = lv.select(ds, q["layer"], a, b, float(q["threshold"]), pad_left=pl, pad_right=pr)
+    exclude = [int(c) for c in q["exclude"].split(",")] if "exclude" in q else []
+    assert set(exclude) <= set(s1.tolist())
+    kept = sorted(set(s1.tolist()) - set(exclude))
+    assert kept
+    m = lv.match(ds, q["layer"], kept, float(q["threshold"]), pad_left=pl, pad_right=pr)
+    assert len(m.table) > 0
