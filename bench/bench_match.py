@@ -2,17 +2,21 @@
 
     python bench/bench_match.py [--tokens 1000000] [--cells 650] [--queries 20] [--naive 5]
     python bench/bench_match.py --tokens 10000000 --float16 --naive 0      # the 10M-token scale
+    python bench/bench_match.py --documents 1        # one long document (a Penn Treebank, an LSTMVis folder)
 
 Prints, for selections of 3-token ranges at threshold 0.3: the median and p95 time of `lv.match`,
 the same for a straightforward numpy implementation of SPEC.md section 3 on the same data (run on
-the first --naive queries; its results are checked equal to lv.match's), their ratio, and the
-process's private memory (RssAnon) before and after.
+the first --naive queries; its results are checked equal to lv.match's), their ratio, the
+process's private memory (RssAnon) before and after, and where lv.match's time goes (the kernels:
+on-bits, the chunked scan with its merge, the summary, the unions), with the machine's load average.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 import time
+from collections import defaultdict
 
 import numpy as np
 
@@ -47,6 +51,43 @@ class PeakSampler:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+class KernelProfile:
+    """Wall time per engine kernel, by wrapping the functions engine.py calls through `kernels.`."""
+
+    PHASES = {"on_bits": "on-bits", "chunk_cuts": "scan", "scan_candidates": "scan",
+              "summarise": "summary", "s2_sizes": "unions"}
+
+    def __init__(self):
+        from lstmvis_dash import kernels
+        self.kernels, self.saved = kernels, {}
+        self.current, self.queries = defaultdict(float), []
+
+    def __enter__(self):
+        for name, phase in self.PHASES.items():
+            fn = self.saved[name] = getattr(self.kernels, name)
+
+            def timed(*args, _fn=fn, _phase=phase):
+                t0 = time.perf_counter()
+                try:
+                    return _fn(*args)
+                finally:
+                    self.current[_phase] += time.perf_counter() - t0
+            setattr(self.kernels, name, timed)
+        return self
+
+    def end_query(self):
+        self.queries.append(self.current)
+        self.current = defaultdict(float)
+
+    def medians_ms(self) -> dict:
+        return {phase: 1000 * float(np.median([q[phase] for q in self.queries]))
+                for phase in dict.fromkeys(self.PHASES.values())}
+
+    def __exit__(self, *exc):
+        for name, fn in self.saved.items():
+            setattr(self.kernels, name, fn)
 
 
 def naive_match(ds, layer, cells, threshold, top=50, min_length=2):
@@ -94,11 +135,13 @@ def main():
     ap.add_argument("--naive", type=int, default=5)
     ap.add_argument("--threshold", type=float, default=0.3)
     ap.add_argument("--float16", action="store_true", help="store the states as float16")
+    ap.add_argument("--documents", type=int, default=None,
+                    help="split the tokens into this many equal documents (default: 200 to 5,000 tokens each)")
     args = ap.parse_args()
 
-    suffix = "_f16" if args.float16 else ""
+    suffix = ("_f16" if args.float16 else "") + (f"_docs{args.documents}" if args.documents else "")
     folder = build(f"markov_{args.tokens}_{args.cells}{suffix}", args.tokens, args.cells,
-                   dtype=np.float16 if args.float16 else np.float32)
+                   dtype=np.float16 if args.float16 else np.float32, documents=args.documents)
     ds = lv.open_dataset(folder)
     layer = ds.layers[0]
     rng = np.random.default_rng(42)
@@ -112,7 +155,8 @@ def main():
     print(f"RssAnon before queries: {rss_anon_mb():.0f} MB")
 
     times, sizes, n_cand, queries = [], [], [], []
-    with PeakSampler() as sampler:
+    load_before = os.getloadavg()[0]
+    with PeakSampler() as sampler, KernelProfile() as profile:
         while len(times) < args.queries:
             start = int(rng.integers(0, len(ds) - 3))
             s1 = lv.select(ds, layer, start, start + 3, args.threshold)
@@ -121,9 +165,11 @@ def main():
             t0 = time.perf_counter()
             m = lv.match(ds, layer, s1, args.threshold)
             times.append(time.perf_counter() - t0)
+            profile.end_query()
             sizes.append(len(s1))
             n_cand.append(m.n_candidates)
             queries.append((start, s1, m.table.to_numpy()))
+    load_after = os.getloadavg()[0]
     naive_times = []
     for start, s1, got in queries[:args.naive]:
         t0 = time.perf_counter()
@@ -137,7 +183,10 @@ def main():
         return np.median(xs), np.percentile(xs, 95)
 
     med, p95 = stats(times)
-    target, mem_target = (500, 1000) if args.tokens >= 10_000_000 else (50, 400)
+    if args.tokens >= 10_000_000:
+        target, mem_target = 300, 1000
+    else:
+        target, mem_target = (30 if args.documents == 1 else 50), 400
     nmed, np95 = stats(naive_times) if naive_times else (float("nan"), float("nan"))
     print(f"|S1| per query: median {int(np.median(sizes))} (min {min(sizes)}, max {max(sizes)}); "
           f"candidates per query: median {int(np.median(n_cand)):,}")
@@ -145,6 +194,12 @@ def main():
     if naive_times:
         print(f"naive numpy over {len(naive_times)} queries: median {nmed:7.1f} ms   p95 {np95:7.1f} ms   (same results: yes)")
         print(f"speed-up (median): {nmed / med:.1f}x")
+    split = profile.medians_ms()
+    rest = med - sum(split.values())
+    print("median per query: " + ", ".join(f"{phase} {ms:.1f} ms" for phase, ms in split.items())
+          + f", the rest (checks, tables) {rest:.1f} ms")
+    print(f"load average (1 min) before/after the lv.match queries: {load_before:.2f} / {load_after:.2f} "
+          f"on {os.cpu_count()} cores")
     print(f"RssAnon peak during queries (sampled every 2 ms): {sampler.peak:.0f} MB   (target <= {mem_target} MB)")
 
 

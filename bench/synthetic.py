@@ -49,7 +49,19 @@ class MarkovStates:
         return raw.astype(self.dtype)
 
 
-def build(name: str, T: int, D: int = 650, seed: int = 0, dtype=np.float32) -> Path:
+def document_starts(rng, T: int, documents: int | None) -> list[int]:
+    """Start offsets: `documents` equal parts, or (None) documents of 200 to 5,000 tokens."""
+    if documents is not None:
+        return sorted({T * i // documents for i in range(documents)})
+    docs, t = [0], 0
+    while True:
+        t += int(rng.integers(200, 5000))
+        if t >= T:
+            return docs
+        docs.append(t)
+
+
+def build(name: str, T: int, D: int = 650, seed: int = 0, dtype=np.float32, documents: int | None = None) -> Path:
     """Write (once) the dataset bench/data/<name>; reused when it is already there."""
     folder = DATA / name
     if (folder / "dataset.h5").exists():
@@ -58,12 +70,7 @@ def build(name: str, T: int, D: int = 650, seed: int = 0, dtype=np.float32) -> P
     words = np.array([f"w{i}" for i in range(10_000)], dtype=object)
     ranks = np.minimum(rng.zipf(1.3, T), 10_000) - 1
     tokens = words[ranks]
-    docs, t = [0], 0
-    while True:
-        t += int(rng.integers(200, 5000))
-        if t >= T:
-            break
-        docs.append(t)
+    docs = document_starts(rng, T, documents)
     print(f"building {folder} (T={T:,}, D={D}) ...", file=sys.stderr)
     lv.write_dataset(folder, tokens.tolist(), {"cells": MarkovStates(T, D, seed, dtype)},
                      documents=docs, name=name, description="synthetic Markov on/off states")

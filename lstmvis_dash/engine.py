@@ -93,12 +93,20 @@ def _check_cells(cells, D: int) -> np.ndarray:
     return np.unique(arr.astype(np.int64))
 
 
+CHUNKS_PER_THREAD = 4
+
+
 def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_left: int, pad_right: int):
-    """(a, b, overlap) of every candidate range for the cell set (SPEC.md 3.1-3.3), and the longest.
-    thr: the layer's per-cell raw thresholds (float32, D)."""
+    """(a, b, overlap) of every candidate range for the cell set (SPEC.md 3.1-3.3).
+    thr: the layer's per-cell raw thresholds (float32, D).
+
+    The scan runs in chunks on every core (CHUNKS_PER_THREAD per numba thread, so that uneven
+    chunks even out), cut inside documents too, with an exact merge of the runs crossing the cuts.
+    """
     bits = ds.layer(layer).on_bits(cells, thr)
     with kernels.PARALLEL_LOCK:
-        return kernels.scan_candidates(bits, ds.documents, len(ds), pad_left, pad_right, 4 * get_num_threads())
+        cuts = kernels.chunk_cuts(bits, ds.documents, len(ds), CHUNKS_PER_THREAD * get_num_threads())
+        return kernels.scan_candidates(bits, ds.documents, len(ds), pad_left, pad_right, cuts)
 
 
 def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, pad_right: int = 0,
@@ -120,11 +128,12 @@ def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, p
 
     access = ds.layer(layer)
     thr = access.thresholds(transform, threshold)
-    a, b, overlap, longest = candidates(ds, layer, cells, thr, pad_left, pad_right)
+    a, b, overlap = candidates(ds, layer, cells, thr, pad_left, pad_right)
     size = len(cells)
-    fuzzy, strict, idx = kernels.summarise(a, b, overlap, longest, size, min_length, max_length, top or 0)
-    lengths = np.flatnonzero(fuzzy)
-    histogram = pd.DataFrame({"length": lengths, "strict": strict[lengths], "fuzzy": fuzzy[lengths]})
+    with kernels.PARALLEL_LOCK:
+        lengths, strict, fuzzy, idx = kernels.summarise(a, b, overlap, size, min_length, max_length, top or 0,
+                                                        CHUNKS_PER_THREAD * get_num_threads())
+    histogram = pd.DataFrame({"length": lengths, "strict": strict, "fuzzy": fuzzy})
     n_candidates = len(a)
     # the ranking is by overlap first: only the overlap levels that reach into the top need unions
     a, b, overlap = a[idx].astype(np.int64), b[idx].astype(np.int64), overlap[idx].astype(np.int64)

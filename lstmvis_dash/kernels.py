@@ -138,14 +138,14 @@ def _popcount(x):
 
 
 @njit(cache=True)
-def _overlap(acc, i, bits, a, b, doc_lo, doc_hi, pad_left, pad_right):
-    """|cells in acc[i] that are also off in the pads before a and after b (inside the document)|."""
+def _overlap(acc, bits, a, b, doc_lo, doc_hi, pad_left, pad_right):
+    """|cells of the bitset acc (W words) also off in the pads before a and after b (inside the document)|."""
     W = bits.shape[0]
     total = 0
     lo = max(a - pad_left, doc_lo) if pad_left > 0 else a
     hi = min(b + pad_right, doc_hi) if pad_right > 0 else b
     for w in range(W):
-        m = acc[i, w]
+        m = acc[w]
         for t in range(lo, a):
             m &= ~bits[w, t]
         for t in range(b, hi):
@@ -154,9 +154,55 @@ def _overlap(acc, i, bits, a, b, doc_lo, doc_hi, pad_left, pad_right):
     return total
 
 
+@njit(cache=True, inline="always")
+def _count(bits, t):
+    c = 0
+    for w in range(bits.shape[0]):
+        c += _popcount(bits[w, t])
+    return c
+
+
 @njit(cache=True)
-def _scan_documents(bits, doc_starts, d0, d1, T, pad_left, pad_right, out_a, out_b, out_o, base):
-    """Scan documents d0..d1-1, writing candidates from out[base]; returns how many."""
+def chunk_cuts(bits, doc_starts, T, n_chunks):
+    """Where to cut 0:T into about n_chunks chunks for a parallel scan: near each equal share, a
+    document start if one is close (nothing crosses it), else the position of the lowest count
+    (only runs of levels <= that count cross it, and the merge joins just those)."""
+    cuts = np.empty(n_chunks + 1, np.int64)
+    cuts[0] = 0
+    n = 1
+    window = max(1, min(1024, T // (4 * max(1, n_chunks))))
+    for g in range(1, n_chunks):
+        x = T * g // n_chunks
+        lo = max(cuts[n - 1] + 1, x - window)
+        hi = min(T - 1, x + window)
+        if lo > hi:
+            continue
+        k = np.searchsorted(doc_starts, lo)
+        if k < len(doc_starts) and doc_starts[k] <= hi:
+            best = doc_starts[k]
+        else:
+            best = lo
+            low = _count(bits, lo)
+            for t in range(lo + 1, hi + 1):
+                if low == 0:
+                    break
+                c = _count(bits, t)
+                if c < low:
+                    best, low = t, c
+        cuts[n] = best
+        n += 1
+    cuts[n] = T
+    return cuts[:n + 1]
+
+
+@njit(cache=True)
+def _scan_chunk(bits, doc_starts, s, e, T, pad_left, pad_right, out_a, out_b, out_o, base,
+                pre_b, pre_lo, pre_hi, pre_acc, op_a, op_lo, op_hi, op_acc):
+    """Scan the positions s:e, writing from out[base] every candidate that lies inside s:e, and
+    returning (how many, n_pre, n_open) for the merge: where s is inside a document, the runs that
+    start at s (their end b, levels lo < k <= hi and bitset AND, `pre_*`), which may begin further
+    left; where e is inside a document, the stack of runs still open at e (start, levels, AND
+    over a:e, `op_*`), which may end further right. Runs of a level above count[e] end at e."""
     W = bits.shape[0]
     depth = W * 64 + 2
     st_a = np.empty(depth, np.int64)       # open nodes: start,
@@ -165,36 +211,51 @@ def _scan_documents(bits, doc_starts, d0, d1, T, pad_left, pad_right, out_a, out
     acc = np.empty((depth, W), np.uint64)  # and AND of the bitsets inside so far
     full = ~np.uint64(0)
     n = base
-    for d in range(d0, d1):
+    n_pre = 0
+    n_open = 0
+    n_docs = len(doc_starts)
+    d = np.searchsorted(doc_starts, s, side="right") - 1
+    while d < n_docs and doc_starts[d] < e:
         doc_lo = doc_starts[d]
-        doc_hi = doc_starts[d + 1] if d + 1 < len(doc_starts) else T
+        doc_hi = doc_starts[d + 1] if d + 1 < n_docs else T
+        lo = max(doc_lo, s)
+        hi = min(doc_hi, e)
+        prefix = lo > doc_lo
+        open_end = hi < doc_hi
+        end_c = _count(bits, hi) if open_end else 0
         sp = 0
-        for t in range(doc_lo, doc_hi + 1):
-            c = 0
-            if t < doc_hi:
-                for w in range(W):
-                    c += _popcount(bits[w, t])
+        for t in range(lo, hi + 1):
+            c = _count(bits, t) if t < hi else end_c
             # close the nodes above c (a node straddling c is split: its upper levels close)
             while sp > 0 and st_hi[sp - 1] > c:
-                out_a[n] = st_a[sp - 1]
-                out_b[n] = t
-                if pad_left == 0 and pad_right == 0:  # the common case, a third of the scan's time
-                    o = 0
+                i = sp - 1
+                if prefix and st_a[i] == lo:
+                    pre_b[n_pre] = t
+                    pre_lo[n_pre] = max(c, st_lo[i])
+                    pre_hi[n_pre] = st_hi[i]
                     for w in range(W):
-                        o += _popcount(acc[sp - 1, w])
-                    out_o[n] = o
+                        pre_acc[n_pre, w] = acc[i, w]
+                    n_pre += 1
                 else:
-                    out_o[n] = _overlap(acc, sp - 1, bits, st_a[sp - 1], t, doc_lo, doc_hi, pad_left, pad_right)
-                n += 1
-                if st_lo[sp - 1] >= c:
-                    if sp > 1:
+                    out_a[n] = st_a[i]
+                    out_b[n] = t
+                    if pad_left == 0 and pad_right == 0:  # the common case, a third of the scan's time
+                        o = 0
                         for w in range(W):
-                            acc[sp - 2, w] &= acc[sp - 1, w]
+                            o += _popcount(acc[i, w])
+                        out_o[n] = o
+                    else:
+                        out_o[n] = _overlap(acc[i], bits, st_a[i], t, doc_lo, doc_hi, pad_left, pad_right)
+                    n += 1
+                if st_lo[i] >= c:
+                    if i > 0:
+                        for w in range(W):
+                            acc[i - 1, w] &= acc[i, w]
                     sp -= 1
                 else:
-                    st_hi[sp - 1] = c
+                    st_hi[i] = c
                     break
-            if t == doc_hi:
+            if t == hi:
                 break
             top = st_hi[sp - 1] if sp > 0 else 0
             if c > top:
@@ -207,48 +268,153 @@ def _scan_documents(bits, doc_starts, d0, d1, T, pad_left, pad_right, out_a, out
             if c > 0:
                 for w in range(W):
                     acc[sp - 1, w] &= bits[w, t]
-    return n - base
+        if open_end:  # each open node's AND over a:e is its own and those of the nodes above it
+            running = np.full(W, full, np.uint64)
+            for i in range(sp - 1, -1, -1):
+                for w in range(W):
+                    running[w] &= acc[i, w]
+                    op_acc[i, w] = running[w]
+                op_a[i] = st_a[i]
+                op_lo[i] = st_lo[i]
+                op_hi[i] = st_hi[i]
+            n_open = sp
+        d += 1
+    return n - base, n_pre, n_open
+
+
+@njit(cache=True)
+def _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, pre_b, pre_lo, pre_hi, pre_acc,
+                  n_open, op_a, op_lo, op_hi, op_acc, out_a, out_b, out_o):
+    """The candidates that cross chunk edges, left to right: the runs open at each cut (the carry,
+    each with its start and AND since then) joined level by level with the next chunk's runs from
+    the cut; a run that crosses a whole chunk stays in the carry. Returns how many were written."""
+    G = len(cuts) - 1
+    W = bits.shape[0]
+    depth = W * 64 + 2
+    c_a = np.empty(depth, np.int64)   # the carry: start, levels lo < k <= hi, AND over a:cut
+    c_lo = np.empty(depth, np.int64)
+    c_hi = np.empty(depth, np.int64)
+    c_acc = np.empty((depth, W), np.uint64)
+    n_a = np.empty(depth, np.int64)   # the next carry
+    n_lo = np.empty(depth, np.int64)
+    n_hi = np.empty(depth, np.int64)
+    n_acc = np.empty((depth, W), np.uint64)
+    m = np.empty(W, np.uint64)
+    nc = 0
+    n = 0
+    n_docs = len(doc_starts)
+    for g in range(G):
+        s = cuts[g]
+        d = np.searchsorted(doc_starts, s, side="right") - 1
+        if doc_starts[d] == s:
+            nc = 0
+        doc_lo = doc_starts[d]
+        doc_hi = doc_starts[d + 1] if d + 1 < n_docs else T
+        top = c_hi[nc - 1] if nc > 0 else 0
+        for p in range(n_pre[g]):
+            lo, hi, b = pre_lo[g, p], pre_hi[g, p], pre_b[g, p]
+            for j in range(nc):
+                if c_hi[j] > lo and c_lo[j] < hi:
+                    for w in range(W):
+                        m[w] = c_acc[j, w] & pre_acc[g, p, w]
+                    out_a[n] = c_a[j]
+                    out_b[n] = b
+                    out_o[n] = _overlap(m, bits, c_a[j], b, doc_lo, doc_hi, pad_left, pad_right)
+                    n += 1
+            if hi > top:  # levels above the carry's: count[s - 1] < k, the run starts at s
+                out_a[n] = s
+                out_b[n] = b
+                out_o[n] = _overlap(pre_acc[g, p], bits, s, b, doc_lo, doc_hi, pad_left, pad_right)
+                n += 1
+        k = 0
+        for i in range(n_open[g]):
+            lo, hi = op_lo[g, i], op_hi[g, i]
+            if op_a[g, i] == s and nc > 0:  # the chunk's bottom node: it continues the carry
+                for j in range(nc):
+                    if c_hi[j] > lo and c_lo[j] < hi:
+                        n_a[k] = c_a[j]
+                        n_lo[k] = max(lo, c_lo[j])
+                        n_hi[k] = min(hi, c_hi[j])
+                        for w in range(W):
+                            n_acc[k, w] = c_acc[j, w] & op_acc[g, i, w]
+                        k += 1
+                if hi <= top:
+                    continue
+                lo = max(lo, top)
+            n_a[k] = op_a[g, i]
+            n_lo[k] = lo
+            n_hi[k] = hi
+            for w in range(W):
+                n_acc[k, w] = op_acc[g, i, w]
+            k += 1
+        c_a, n_a = n_a, c_a
+        c_lo, n_lo = n_lo, c_lo
+        c_hi, n_hi = n_hi, c_hi
+        c_acc, n_acc = n_acc, c_acc
+        nc = k
+    return n
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def scan_candidates(bits, doc_starts, T, pad_left, pad_right, n_groups):
-    """Every candidate a:b with its overlap |S1 ∩ S2| (SPEC.md 3.1-3.3), as int32 arrays, and the
-    longest candidate's length.
+def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts):
+    """Every candidate a:b with its overlap |S1 ∩ S2| (SPEC.md 3.1-3.3), as int32 arrays.
 
-    Documents are independent (no candidate crosses one), so groups of them are scanned in parallel.
-    A document of n tokens yields at most 2n + 1 candidates (a push and a split per position);
-    the output buffers are virtual memory until written.
+    The chunks between `cuts` (any increasing positions from 0 to T, see `chunk_cuts`) are scanned
+    in parallel, then the runs crossing the cuts are merged, exactly. A chunk of n tokens yields at
+    most 2n + 1 candidates per document in it (a push and a split per position); the output
+    buffers are virtual memory until written.
     """
+    G = len(cuts) - 1
+    W = bits.shape[0]
+    depth = W * 64 + 2
     n_docs = len(doc_starts)
-    n_groups = max(1, min(n_groups, n_docs))
-    bounds = np.empty(n_groups + 1, np.int64)  # document index where each group starts
-    bounds[0] = 0
-    for g in range(1, n_groups):
-        bounds[g] = max(bounds[g - 1], np.searchsorted(doc_starts, T * g // n_groups))
-    bounds[n_groups] = n_docs
-    base = np.empty(n_groups + 1, np.int64)
+    base = np.empty(G + 1, np.int64)
     base[0] = 0
-    for g in range(n_groups):
-        lo = doc_starts[bounds[g]] if bounds[g] < n_docs else T
-        hi = doc_starts[bounds[g + 1]] if bounds[g + 1] < n_docs else T
-        base[g + 1] = base[g] + 2 * (hi - lo) + (bounds[g + 1] - bounds[g])
-    out_a = np.empty(base[n_groups], np.int32)
-    out_b = np.empty(base[n_groups], np.int32)
-    out_o = np.empty(base[n_groups], np.int32)
-    counts = np.zeros(n_groups, np.int64)
-    for g in prange(n_groups):
-        counts[g] = _scan_documents(bits, doc_starts, bounds[g], bounds[g + 1], T, pad_left, pad_right,
-                                    out_a, out_b, out_o, base[g])
-    k = 0  # pack the groups' outputs to the front (k <= i, so in place), noting the longest range
-    longest = 0
-    for g in range(n_groups):
-        for i in range(base[g], base[g] + counts[g]):
-            out_a[k] = out_a[i]
-            out_b[k] = out_b[i]
-            out_o[k] = out_o[i]
-            longest = max(longest, out_b[k] - out_a[k])
-            k += 1
-    return out_a[:k], out_b[:k], out_o[:k], longest
+    for g in range(G):
+        docs_in = (np.searchsorted(doc_starts, cuts[g + 1], side="left")
+                   - np.searchsorted(doc_starts, cuts[g], side="right") + 1)
+        base[g + 1] = base[g] + 2 * (cuts[g + 1] - cuts[g]) + docs_in
+    buf_a = np.empty(base[G], np.int32)
+    buf_b = np.empty(base[G], np.int32)
+    buf_o = np.empty(base[G], np.int32)
+    pre_b = np.empty((G, depth), np.int64)
+    pre_lo = np.empty((G, depth), np.int64)
+    pre_hi = np.empty((G, depth), np.int64)
+    pre_acc = np.empty((G, depth, W), np.uint64)
+    op_a = np.empty((G, depth), np.int64)
+    op_lo = np.empty((G, depth), np.int64)
+    op_hi = np.empty((G, depth), np.int64)
+    op_acc = np.empty((G, depth, W), np.uint64)
+    counts = np.zeros(G, np.int64)
+    n_pre = np.zeros(G, np.int64)
+    n_open = np.zeros(G, np.int64)
+    for g in prange(G):
+        counts[g], n_pre[g], n_open[g] = _scan_chunk(
+            bits, doc_starts, cuts[g], cuts[g + 1], T, pad_left, pad_right, buf_a, buf_b, buf_o, base[g],
+            pre_b[g], pre_lo[g], pre_hi[g], pre_acc[g], op_a[g], op_lo[g], op_hi[g], op_acc[g])
+    n_merge = n_pre.sum() + G * depth
+    mg_a = np.empty(n_merge, np.int32)
+    mg_b = np.empty(n_merge, np.int32)
+    mg_o = np.empty(n_merge, np.int32)
+    merged = _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, pre_b, pre_lo, pre_hi,
+                           pre_acc, n_open, op_a, op_lo, op_hi, op_acc, mg_a, mg_b, mg_o)
+    offset = np.empty(G + 1, np.int64)
+    offset[0] = 0
+    for g in range(G):
+        offset[g + 1] = offset[g] + counts[g]
+    total = offset[G] + merged
+    out_a = np.empty(total, np.int32)
+    out_b = np.empty(total, np.int32)
+    out_o = np.empty(total, np.int32)
+    for g in prange(G):
+        for i in range(counts[g]):
+            out_a[offset[g] + i] = buf_a[base[g] + i]
+            out_b[offset[g] + i] = buf_b[base[g] + i]
+            out_o[offset[g] + i] = buf_o[base[g] + i]
+    out_a[offset[G]:] = mg_a[:merged]
+    out_b[offset[G]:] = mg_b[:merged]
+    out_o[offset[G]:] = mg_o[:merged]
+    return out_a, out_b, out_o
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -276,45 +442,116 @@ def s2_sizes(rows, thr, a, b, lo, hi):
     return out
 
 
-@njit(cache=True, nogil=True)
-def summarise(a, b, overlap, longest, size, min_length, max_length, top):
-    """One pass over all candidates: the length histogram (strict, fuzzy), and the indices of the
-    candidates that can reach the ranking's top (overlap >= 1, length in range, and overlap at or
-    above the level where the top is full; top <= 0 keeps every one)."""
-    n = len(a)
-    # four interleaved copies of each counter: consecutive candidates mostly share a length, and
-    # incrementing one counter in a row waits on its own previous store
-    fuzzy4 = np.zeros((4, longest + 1), np.int64)
-    strict4 = np.zeros((4, longest + 1), np.int64)
-    level4 = np.zeros((4, size + 1), np.int64)
-    for i in range(n):
+_DENSE_LENGTHS = 512  # lengths counted in dense arrays; the few longer ones are sorted instead
+
+
+@njit(cache=True)
+def _count_part(a, b, overlap, i0, i1, size, min_length, max_length, fuzzy4, strict4, level):
+    """summarise's first pass over candidates i0:i1; returns how many are longer than the dense part."""
+    cap = fuzzy4.shape[1] - 1
+    n_long = 0
+    for i in range(i0, i1):
         o = overlap[i]
         if o >= 1:
-            r = i & 3
             length = b[i] - a[i]
-            fuzzy4[r, length] += 1
-            strict4[r, length] += o == size
-            level4[r, o] += min_length <= length <= max_length
-    fuzzy = fuzzy4.sum(axis=0)
-    strict = strict4.sum(axis=0)
-    per_level = level4.sum(axis=0)
+            if length <= cap:
+                r = i & 3
+                fuzzy4[r, length] += 1
+                strict4[r, length] += o == size
+            else:
+                n_long += 1
+            level[o] += min_length <= length <= max_length
+    return n_long
+
+
+@njit(cache=True)
+def _select_part(a, b, overlap, i0, i1, size, min_length, max_length, cutoff, has_long, idx, k, long_keys, j):
+    """summarise's second pass: the indices at the top levels from idx[k], the long lengths from
+    long_keys[j] (as 2 * length + strict)."""
+    cap = _DENSE_LENGTHS
+    if not has_long:  # the usual case: only the few candidates at the top levels are looked at
+        for i in range(i0, i1):
+            if overlap[i] >= cutoff:
+                length = b[i] - a[i]
+                if min_length <= length <= max_length:
+                    idx[k] = i
+                    k += 1
+        return
+    for i in range(i0, i1):
+        o = overlap[i]
+        if o >= 1:
+            length = b[i] - a[i]
+            if o >= cutoff and min_length <= length <= max_length:
+                idx[k] = i
+                k += 1
+            if length > cap:
+                long_keys[j] = 2 * length + (o == size)
+                j += 1
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def summarise(a, b, overlap, size, min_length, max_length, top, n_parts):
+    """The length histogram (lengths, strict, fuzzy: only lengths with a candidate of overlap >= 1),
+    and the indices of the candidates that can reach the ranking's top (overlap >= 1, length in
+    range, and overlap at or above the level where the top is full; top <= 0 keeps every one).
+
+    Two parallel passes over parts of the candidates. Its cost does not depend on the longest
+    candidate: lengths up to _DENSE_LENGTHS are counted in small dense arrays, longer ones (rare)
+    are collected and sorted.
+    """
+    n = len(a)
+    P = max(1, min(n_parts, (n + 65535) // 65536))
+    cap = _DENSE_LENGTHS
+    # four interleaved copies of each counter: consecutive candidates mostly share a length, and
+    # incrementing one counter in a row waits on its own previous store
+    fuzzy4 = np.zeros((P, 4, cap + 1), np.int64)
+    strict4 = np.zeros((P, 4, cap + 1), np.int64)
+    level = np.zeros((P, size + 1), np.int64)
+    n_long = np.zeros(P, np.int64)
+    for p in prange(P):
+        n_long[p] = _count_part(a, b, overlap, n * p // P, n * (p + 1) // P, size, min_length, max_length,
+                                fuzzy4[p], strict4[p], level[p])
+    per_level = level.sum(axis=0)
     cutoff = 1
     if top > 0:
         seen = 0
-        for level in range(size, 0, -1):
-            seen += per_level[level]
+        for lv in range(size, 0, -1):
+            seen += per_level[lv]
             if seen >= top:
-                cutoff = level
+                cutoff = lv
                 break
-    kept = 0
-    for level in range(cutoff, size + 1):
-        kept += per_level[level]
-    idx = np.empty(kept, np.int64)
+    idx_at = np.zeros(P + 1, np.int64)
+    long_at = np.zeros(P + 1, np.int64)
+    for p in range(P):
+        idx_at[p + 1] = idx_at[p] + level[p, cutoff:].sum()
+        long_at[p + 1] = long_at[p] + n_long[p]
+    idx = np.empty(idx_at[P], np.int64)
+    long_keys = np.empty(long_at[P], np.int64)  # 2 * length + strict
+    for p in prange(P):
+        _select_part(a, b, overlap, n * p // P, n * (p + 1) // P, size, min_length, max_length, cutoff,
+                     n_long[p] > 0, idx, idx_at[p], long_keys, long_at[p])
+    fuzzy_d = fuzzy4.sum(axis=0).sum(axis=0)
+    strict_d = strict4.sum(axis=0).sum(axis=0)
+    long_keys.sort()
+    n_out = 0
+    for length in range(1, cap + 1):
+        n_out += fuzzy_d[length] > 0
+    for j in range(len(long_keys)):
+        n_out += j == 0 or long_keys[j] // 2 != long_keys[j - 1] // 2
+    lengths = np.empty(n_out, np.int64)
+    strict = np.zeros(n_out, np.int64)
+    fuzzy = np.zeros(n_out, np.int64)
     k = 0
-    for i in range(n):
-        o = overlap[i]
-        length = b[i] - a[i]
-        if o >= cutoff and min_length <= length <= max_length:
-            idx[k] = i
+    for length in range(1, cap + 1):
+        if fuzzy_d[length] > 0:
+            lengths[k] = length
+            strict[k] = strict_d[length]
+            fuzzy[k] = fuzzy_d[length]
             k += 1
-    return fuzzy, strict, idx
+    for j in range(len(long_keys)):
+        if j == 0 or long_keys[j] // 2 != long_keys[j - 1] // 2:
+            lengths[k] = long_keys[j] // 2
+            k += 1
+        fuzzy[k - 1] += 1
+        strict[k - 1] += long_keys[j] & 1
+    return lengths, strict, fuzzy, idx

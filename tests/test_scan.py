@@ -1,0 +1,177 @@
+"""The chunked parallel scan and the summary (kernels.scan_candidates, chunk_cuts, summarise) against
+a brute-force reading of SPEC.md 3.2-3.4, with chunk cuts at every kind of position: document starts,
+positions of count 0, inside long runs, next to each other, at every position.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import lstmvis_dash as lv
+from lstmvis_dash import engine, kernels
+from test_engine import check_match, doc_ids, ref_candidates, ref_cells_on, write
+
+
+def pack(on: np.ndarray) -> np.ndarray:
+    """bits[j // 64, t] bit j % 64 = on[t, j], as on_bits builds them."""
+    T, n = on.shape
+    bits = np.zeros(((n + 63) // 64, T), np.uint64)
+    for j in range(n):
+        bits[j // 64] |= on[:, j].astype(np.uint64) << np.uint64(j % 64)
+    return bits
+
+
+def ref_scan(on, documents, pl, pr) -> Counter:
+    """(a, b, overlap) of every candidate; the S1 columns are all of `on`."""
+    T, n = on.shape
+    doc = doc_ids(T, documents)
+    S1 = set(range(n))
+    return Counter((a, b, len(ref_cells_on(on, doc, a, b, pl, pr)))
+                   for a, b in ref_candidates(on, doc, S1))
+
+
+def scan(on, documents, pl, pr, cuts) -> Counter:
+    docs = np.asarray(documents, np.int64)
+    a, b, o = kernels.scan_candidates(pack(on), docs, on.shape[0], pl, pr, np.asarray(cuts, np.int64))
+    return Counter(zip(a.tolist(), b.tolist(), o.tolist()))
+
+
+def random_on(rng, T, n):
+    """Runs of on per cell, sometimes a cell on everywhere, sometimes stretches where all are off."""
+    p_stay = rng.uniform(0.5, 0.98, size=n)
+    state = rng.random(n) < 0.5
+    on = np.empty((T, n), bool)
+    for t in range(T):
+        state = np.where(rng.random(n) > p_stay, ~state, state)
+        on[t] = state
+    if rng.random() < 0.3:
+        on[:, rng.integers(0, n)] = True
+    if rng.random() < 0.3:
+        a = int(rng.integers(0, T))
+        on[a:a + int(rng.integers(1, 6))] = False
+    return on
+
+
+def random_cuts(rng, T, documents, on):
+    kind = rng.choice(["every", "random", "docs", "zeros", "one"])
+    if kind == "every":
+        return np.arange(T + 1)
+    if kind == "one":
+        return np.array([0, T])
+    if kind == "docs":
+        inner = [d for d in documents if d > 0] + rng.integers(1, T, size=2).tolist() if T > 1 else []
+    elif kind == "zeros":
+        inner = np.flatnonzero(on.sum(axis=1) == 0).tolist() + rng.integers(1, T, size=1).tolist() if T > 1 else []
+    else:
+        inner = rng.integers(1, T, size=int(rng.integers(1, 9))).tolist() if T > 1 else []
+    return np.array([0] + sorted(set(x for x in inner if 0 < x < T)) + [T])
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_scan_with_any_cuts(seed):
+    rng = np.random.default_rng(seed)
+    T = int(rng.integers(1, 80))
+    n = int(rng.choice([1, 2, 5, 13, 64, 70]))
+    on = random_on(rng, T, n)
+    n_docs = int(rng.integers(1, min(5, T) + 1))
+    documents = [0] + sorted(rng.choice(np.arange(1, T), n_docs - 1, replace=False).tolist()) if T > 1 else [0]
+    pl, pr = (int(x) for x in rng.integers(0, 4, size=2)) if rng.random() < 0.6 else (0, 0)
+    want = ref_scan(on, documents, pl, pr)
+    assert max(want.values(), default=1) == 1
+    for _ in range(3):
+        cuts = random_cuts(rng, T, documents, on)
+        assert scan(on, documents, pl, pr, cuts) == want, cuts.tolist()
+
+
+def test_run_longer_than_many_chunks():
+    """One cell on over the whole document, others on and off: runs cross every cut."""
+    rng = np.random.default_rng(7)
+    T = 300
+    on = random_on(rng, T, 6)
+    on[:, 2] = True
+    on[100:140, 4] = True
+    for pl, pr in ((0, 0), (2, 3)):
+        want = ref_scan(on, [0], pl, pr)
+        assert any(a == 0 and b == T for a, b, _ in want)
+        for cuts in (np.append(np.arange(0, T, 7), T), np.arange(T + 1), np.array([0, 1, 2, 150, 298, 299, 300])):
+            assert scan(on, [0], pl, pr, cuts) == want
+
+
+def test_chunk_cuts_prefer_document_starts_and_low_counts():
+    on = np.ones((1000, 3), bool)
+    on[510] = False            # count 0 near the middle
+    on[240:260, 1:] = False    # count 1 around the first quarter
+    bits = pack(on)
+    cuts = kernels.chunk_cuts(bits, np.array([0, 745]), 1000, 4)
+    assert cuts.tolist() == [0, 240, 510, 745, 1000]
+    assert kernels.chunk_cuts(bits, np.array([0]), 1, 8).tolist() == [0, 1]
+    for T in (1, 2, 5, 100):
+        cuts = kernels.chunk_cuts(pack(np.ones((T, 1), bool)), np.array([0]), T, 16)
+        assert cuts[0] == 0 and cuts[-1] == T and np.all(np.diff(cuts) > 0)
+
+
+def ref_summary(a, b, o, size, min_length, max_length, top):
+    length = b - a
+    hist = Counter()
+    for L, ov in zip(length.tolist(), o.tolist()):
+        if ov >= 1:
+            s, f = hist[L] if L in hist else (0, 0)
+            hist[L] = (s + (ov == size), f + 1)
+    keep = (o >= 1) & (length >= min_length) & (length <= max_length)
+    levels = np.sort(o[keep])[::-1]
+    cutoff = levels[top - 1] if 0 < top <= len(levels) else 1
+    return sorted((L, s, f) for L, (s, f) in hist.items()), np.flatnonzero(keep & (o >= cutoff)).tolist()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_summarise_dense_and_long_lengths(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([0, 1, 10, 70_000, 200_000]))
+    size = int(rng.integers(1, 9))
+    a = rng.integers(0, 10_000_000, n).astype(np.int32)
+    short = rng.random(n) < 0.97
+    length = np.where(short, rng.integers(1, 40, n), rng.integers(400, 3_000_000, n))
+    b = (a + length).astype(np.int32)
+    o = rng.integers(0, size + 1, n).astype(np.int32)
+    top = int(rng.choice([0, 1, 50, 10 ** 9]))
+    min_length, max_length = int(rng.integers(1, 4)), int(rng.choice([5, 600, 10 ** 8]))
+    lengths, strict, fuzzy, idx = kernels.summarise(a, b, o, size, min_length, max_length, top, 8)
+    want_hist, want_idx = ref_summary(a, b, o, size, min_length, max_length, top)
+    assert list(zip(lengths.tolist(), strict.tolist(), fuzzy.tolist())) == want_hist
+    assert sorted(idx.tolist()) == want_idx
+
+
+@pytest.fixture()
+def many_chunks(monkeypatch):
+    """The engine cuts each query into chunks of about one token."""
+    monkeypatch.setattr(engine, "CHUNKS_PER_THREAD", 10 ** 6)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_match_one_document_many_chunks(tmp_path, seed, many_chunks):
+    """lv.match on one long document with long runs, pads across chunk edges, against the reference."""
+    rng = np.random.default_rng(500 + seed)
+    T, D = int(rng.integers(20, 120)), int(rng.integers(2, 10))
+    on = random_on(rng, T, D)
+    raw = np.where(on, rng.uniform(0.4, 2, (T, D)), rng.uniform(-2, 0.2, (T, D))).astype(np.float32)
+    documents = [0] if seed % 2 else [0, int(rng.integers(1, T))]
+    ds = write(tmp_path, "one", [f"w{i % 5}" for i in range(T)], {"x": raw}, documents=documents)
+    doc = doc_ids(T, documents)
+    for _ in range(4):
+        cells = sorted(rng.choice(D, int(rng.integers(1, D + 1)), replace=False).tolist())
+        pl, pr = (int(x) for x in rng.integers(0, 4, size=2))
+        check_match(ds, "x", raw, "tanh", doc, cells, 0.3, pl, pr, min_length=1, top=int(rng.choice([3, 1000])))
+
+
+def test_long_runs_in_histogram(tmp_path):
+    """Runs far longer than the dense part of the histogram are counted, once each."""
+    T = 3000
+    raw = np.full((T, 2), -1.0, np.float32)
+    raw[:, 0] = 1.0                    # on over the whole document
+    raw[100:2900, 1] = 1.0             # a run of 2800
+    ds = write(tmp_path, "long", ["w"] * T, {"x": raw})
+    m = lv.match(ds, "x", [0, 1], 0.5, min_length=1)
+    assert m.histogram.to_numpy().tolist() == [[2800, 1, 1], [3000, 0, 1]]
+    assert m.table.to_numpy().tolist() == [[100, 2900, 2800, 2, 2], [0, 3000, 3000, 1, 2]]
