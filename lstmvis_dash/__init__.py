@@ -5,14 +5,16 @@ import os
 from pathlib import Path
 
 from .analysis import Patterns, Projection, patterns, project
+from .cluster import ClusterError
 from .config import Config, ConfigError, load_config
 from .dataset import Dataset, open_folder
 from .engine import Matches, match, select
 from .notebook import show
+from .shards import open_entry, open_shards
 from .store import write_dataset
 
-__all__ = ["Config", "ConfigError", "Dataset", "Matches", "Patterns", "Projection", "load_config", "match",
-           "open_dataset", "patterns", "project", "select", "show", "write_dataset"]
+__all__ = ["ClusterError", "Config", "ConfigError", "Dataset", "Matches", "Patterns", "Projection", "load_config",
+           "match", "open_dataset", "open_entry", "open_shards", "patterns", "project", "select", "show", "write_dataset"]
 __version__ = "0.1.0"
 
 
@@ -27,12 +29,7 @@ def open_dataset(path_or_name, config=None) -> Dataset:
     if config is not None:
         cfg = config if isinstance(config, Config) else load_config(config)
         if str(path_or_name) in cfg.names():
-            entry = cfg.entry(str(path_or_name))
-            ds = open_folder(entry.path)
-            ds.name = entry.name
-            if entry.description:
-                ds.description = entry.description
-            return ds
+            return open_entry(cfg.entry(str(path_or_name)))
         if not Path(str(path_or_name)).exists():
             raise ValueError(f"dataset {path_or_name!r} is not in {cfg.file}; datasets are {cfg.names()}")
     return open_folder(Path(path_or_name))

@@ -9,10 +9,11 @@ from urllib.parse import parse_qsl
 import yaml
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_KEYS = {"name", "path", "description", "presets"}
+_KEYS = {"name", "path", "shards", "cluster", "description", "presets"}
 # the view keys of a shareable URL (SPEC section 5) a preset may set; `dataset` is the entry's own
 PRESET_VIEW_KEYS = ("layer", "pos", "width", "sel", "pad", "threshold", "exclude", "length",
                     "annotation", "transform", "compare")
+_CLUSTER = re.compile(r"^((tcp|tls|ucx|inproc|ws|wss)://\S+|[A-Za-z0-9_.-]+:\d+)$")
 
 
 class ConfigError(ValueError):
@@ -31,10 +32,17 @@ class Preset:
 @dataclass(frozen=True)
 class DatasetEntry:
     name: str
-    path: Path
+    path: Path              # the folder; for a sharded entry, its first shard
     description: str
     line: int
     presets: tuple = ()
+    shards: tuple = ()      # the shard folders of a sharded entry (SPEC.md section 7), else ()
+    cluster: str = ""       # a dask.distributed scheduler address for its matches, or "" (local)
+
+    @property
+    def folders(self) -> tuple:
+        """Every folder the entry reads."""
+        return self.shards or (self.path,)
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,23 @@ def _presets(node, file) -> tuple:
     return tuple(out)
 
 
+def _folder(text: str, file: Path) -> Path:
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else (file.parent / path).resolve()
+
+
+def _shard_list(node, file: Path) -> tuple:
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        raise ConfigError(f"{file}:{node.start_mark.line + 1}: shards must be a non-empty list of folders")
+    out = []
+    for item in node.value:
+        folder = _folder(_scalar(item, file, "each shard"), file)
+        if folder in out:
+            raise ConfigError(f"{file}:{item.start_mark.line + 1}: shard {item.value!r} is listed twice")
+        out.append(folder)
+    return tuple(out)
+
+
 def load_config(file) -> Config:
     """Parse and check a datasets.yml; dataset folders are not opened here (that may fail per dataset)."""
     file = Path(file)
@@ -123,9 +148,12 @@ def load_config(file) -> Config:
                 raise ConfigError(f"{file}:{k.start_mark.line + 1}: unknown key {k.value!r}; "
                                   f"allowed are {sorted(_KEYS)}")
             fields[k.value] = v
-        for key in ("name", "path"):
-            if key not in fields:
-                raise ConfigError(f"{file}:{line}: dataset is missing {key!r}")
+        if "name" not in fields:
+            raise ConfigError(f"{file}:{line}: dataset is missing 'name'")
+        if "path" not in fields and "shards" not in fields:
+            raise ConfigError(f"{file}:{line}: dataset is missing 'path' (a folder) or 'shards' (a list of folders)")
+        if "path" in fields and "shards" in fields:
+            raise ConfigError(f"{file}:{line}: dataset has both 'path' and 'shards'; give one of them")
         name = _scalar(fields["name"], file, "name")
         if not _NAME.match(name):
             raise ConfigError(f"{file}:{fields['name'].start_mark.line + 1}: name {name!r} must be letters, "
@@ -133,12 +161,17 @@ def load_config(file) -> Config:
         if name in seen:
             raise ConfigError(f"{file}:{line}: dataset name {name!r} is already used on line {seen[name]}")
         seen[name] = line
-        path = Path(_scalar(fields["path"], file, "path")).expanduser()
-        if not path.is_absolute():
-            path = (file.parent / path).resolve()
+        shards = _shard_list(fields["shards"], file) if "shards" in fields else ()
+        path = shards[0] if shards else _folder(_scalar(fields["path"], file, "path"), file)
+        cluster = ""
+        if "cluster" in fields:
+            cluster = _scalar(fields["cluster"], file, "cluster")
+            if not _CLUSTER.match(cluster):
+                raise ConfigError(f"{file}:{fields['cluster'].start_mark.line + 1}: cluster {cluster!r} must be "
+                                  "a dask scheduler address such as tcp://host:8786")
         desc = _scalar(fields["description"], file, "description") if "description" in fields else ""
         presets = _presets(fields["presets"], file) if "presets" in fields else ()
-        entries.append(DatasetEntry(name, path, desc, line, presets))
+        entries.append(DatasetEntry(name, path, desc, line, presets, shards, cluster))
     if not entries:
         raise ConfigError(f"{file}:{seq.start_mark.line + 1}: the 'datasets' list is empty")
     return Config(file.resolve(), tuple(entries))

@@ -109,10 +109,75 @@ def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_
         return kernels.scan_candidates(bits, ds.documents, len(ds), pad_left, pad_right, cuts)
 
 
+@dataclass
+class PartResult:
+    """The exact match on one folder (a dataset, or one shard of one): its ranked top rows and its
+    histogram. Small whatever the data: it is what a cluster worker sends back."""
+    table: np.ndarray      # (n <= top, 5) int64: start, stop, length, overlap, union; ranked
+    lengths: np.ndarray    # histogram: lengths with a candidate of overlap >= 1,
+    strict: np.ndarray     # their counts with overlap == |S1|,
+    fuzzy: np.ndarray      # and with overlap >= 1
+    n_candidates: int
+
+
+def match_part(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_left: int, pad_right: int,
+               min_length: int, max_length: int, top: int | None) -> PartResult:
+    """SPEC.md section 3 on one folder, for arguments already checked and per-cell raw thresholds
+    already known (`match` does both)."""
+    T = len(ds)
+    access = ds.layer(layer)
+    a, b, overlap = candidates(ds, layer, cells, thr, pad_left, pad_right)
+    size = len(cells)
+    with kernels.PARALLEL_LOCK:
+        lengths, strict, fuzzy, idx = kernels.summarise(a, b, overlap, size, min_length, max_length, top or 0,
+                                                        CHUNKS_PER_THREAD * get_num_threads())
+    n_candidates = len(a)
+    # the ranking is by overlap first: only the overlap levels that reach into the top need unions
+    a, b, overlap = a[idx].astype(np.int64), b[idx].astype(np.int64), overlap[idx].astype(np.int64)
+    length = b - a
+    doc_idx = np.searchsorted(ds.documents, a, side="right") - 1
+    lo = np.maximum(a - pad_left, ds.documents[doc_idx]) if pad_left else a
+    hi = np.minimum(b + pad_right, np.append(ds.documents, T)[doc_idx + 1]) if pad_right else b
+    s2 = access.s2_sizes(thr, a, b, lo, hi)
+    union = size + s2 - overlap
+    order = np.lexsort((a, -length, union, -overlap))
+    if top is not None:
+        order = order[:top]
+    table = np.stack([a[order], b[order], length[order], overlap[order], union[order]], axis=1)
+    return PartResult(table.astype(np.int64), lengths, strict, fuzzy, n_candidates)
+
+
+def merge_parts(parts: list[PartResult], offsets, top: int | None) -> Matches:
+    """One ranking and one histogram from the parts of consecutive shards starting at `offsets`.
+
+    Exact: the ranking's order is total and shifting a shard's positions keeps its order, so the
+    global top is within the union of the shards' tops."""
+    tables = []
+    for part, offset in zip(parts, offsets):
+        t = part.table.copy()
+        t[:, :2] += int(offset)
+        tables.append(t)
+    table = np.concatenate(tables) if tables else np.zeros((0, 5), np.int64)
+    order = np.lexsort((table[:, 0], -table[:, 2], table[:, 4], -table[:, 3]))
+    if top is not None:
+        order = order[:top]
+    lengths = np.concatenate([p.lengths for p in parts]).astype(np.int64)
+    uniq, where = np.unique(lengths, return_inverse=True)
+    strict = np.bincount(where, np.concatenate([p.strict for p in parts]), len(uniq)).astype(np.int64)
+    fuzzy = np.bincount(where, np.concatenate([p.fuzzy for p in parts]), len(uniq)).astype(np.int64)
+    return Matches(pd.DataFrame(table[order], columns=TABLE_COLUMNS).astype(np.int64),
+                   pd.DataFrame({"length": uniq, "strict": strict, "fuzzy": fuzzy}).astype(np.int64),
+                   int(sum(p.n_candidates for p in parts)))
+
+
 def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, pad_right: int = 0,
           min_length: int = 2, max_length: int | None = None, top: int | None = 50,
-          transform: str | None = None) -> Matches:
-    """The ranked matches of a cell set over the whole dataset (SPEC.md section 3), exactly."""
+          transform: str | None = None, client=None) -> Matches:
+    """The ranked matches of a cell set over the whole dataset (SPEC.md section 3), exactly.
+
+    A sharded dataset (SPEC.md section 7) is matched shard by shard, in this process or, with a
+    dask.distributed `client`, on the cluster's workers (cluster.py); the parts are merged exactly.
+    """
     _check_layer(ds, layer)
     transform = check_transform(transform, ds.transform(layer))
     T, D = len(ds), ds.dims(layer)
@@ -126,26 +191,15 @@ def match(ds: Dataset, layer: str, cells, threshold: float, pad_left: int = 0, p
     if len(cells) == 0:
         return replace(_empty_matches(), dataset=ds)
 
-    access = ds.layer(layer)
-    thr = access.thresholds(transform, threshold)
-    a, b, overlap = candidates(ds, layer, cells, thr, pad_left, pad_right)
-    size = len(cells)
-    with kernels.PARALLEL_LOCK:
-        lengths, strict, fuzzy, idx = kernels.summarise(a, b, overlap, size, min_length, max_length, top or 0,
-                                                        CHUNKS_PER_THREAD * get_num_threads())
-    histogram = pd.DataFrame({"length": lengths, "strict": strict, "fuzzy": fuzzy})
-    n_candidates = len(a)
-    # the ranking is by overlap first: only the overlap levels that reach into the top need unions
-    a, b, overlap = a[idx].astype(np.int64), b[idx].astype(np.int64), overlap[idx].astype(np.int64)
-    length = b - a
-    doc_idx = np.searchsorted(ds.documents, a, side="right") - 1
-    lo = np.maximum(a - pad_left, ds.documents[doc_idx]) if pad_left else a
-    hi = np.minimum(b + pad_right, np.append(ds.documents, T)[doc_idx + 1]) if pad_right else b
-    s2 = access.s2_sizes(thr, a, b, lo, hi)
-    union = size + s2 - overlap
-    order = np.lexsort((a, -length, union, -overlap))
-    if top is not None:
-        order = order[:top]
-    table = pd.DataFrame({"start": a[order], "stop": b[order], "length": length[order],
-                          "overlap": overlap[order], "union": union[order]}).astype(np.int64)
-    return Matches(table, histogram, n_candidates, dataset=ds)
+    thr = ds.layer(layer).thresholds(transform, threshold)
+    args = (layer, cells, thr, pad_left, pad_right, min_length, max_length, top)
+    shards = getattr(ds, "shards", None)
+    if client is not None:
+        from .cluster import match_on_cluster
+        paths = ds.paths if shards is not None else [ds.folder]
+        parts = match_on_cluster(client, paths, *args)
+    elif shards is not None:
+        parts = [match_part(shard, *args) for shard in shards]
+    else:
+        parts = [match_part(ds, *args)]
+    return replace(merge_parts(parts, getattr(ds, "offsets", [0]), top), dataset=ds)
