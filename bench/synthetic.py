@@ -75,3 +75,24 @@ def build(name: str, T: int, D: int = 650, seed: int = 0, dtype=np.float32, docu
     lv.write_dataset(folder, tokens.tolist(), {"cells": MarkovStates(T, D, seed, dtype)},
                      documents=docs, name=name, description="synthetic Markov on/off states")
     return folder
+
+
+def build_shards(name: str, T: int, D: int, n_shards: int, dtype=np.float16) -> list[Path]:
+    """Write (once) n_shards folders bench/data/<name>/part-NNN of about T / n_shards tokens each,
+    as consecutive stretches of one synthetic corpus (documents of 200 to 5,000 tokens, each shard
+    its own generator seed, so shards can be written in parallel)."""
+    paths = []
+    for i in range(n_shards):
+        lo, hi = T * i // n_shards, T * (i + 1) // n_shards
+        folder = DATA / name / f"part-{i:03d}"
+        paths.append(folder)
+        if (folder / "dataset.h5").exists():
+            continue
+        rng = np.random.default_rng(1000 + i)
+        words = np.array([f"w{j}" for j in range(10_000)], dtype=object)
+        tokens = words[np.minimum(rng.zipf(1.3, hi - lo), 10_000) - 1]
+        print(f"building {folder} ({hi - lo:,} tokens, D={D}) ...", file=sys.stderr)
+        lv.write_dataset(folder, tokens.tolist(), {"cells": MarkovStates(hi - lo, D, 100 + i, dtype)},
+                         documents=document_starts(rng, hi - lo, None), name=f"{name}-{i:03d}",
+                         description="synthetic Markov on/off states, one shard")
+    return paths

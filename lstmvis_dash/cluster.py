@@ -126,7 +126,7 @@ def holders(client, paths: list[str]) -> dict:
 def run_on_shards(client, paths, task, *args, timeout: float | None = None) -> list:
     """task(path, *args) for every shard on a worker holding it; the results in shard order, or
     ClusterError (every task still running is cancelled)."""
-    from distributed import KilledWorker, wait
+    from distributed import KilledWorker
     paths = [str(p) for p in paths]
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     where = holders(client, paths)
@@ -138,21 +138,23 @@ def run_on_shards(client, paths, task, *args, timeout: float | None = None) -> l
                              key=f"lstmvis-{getattr(task, '__name__', 'task')}-{query}-{i}")
                for i, p in enumerate(paths)]
     deadline = time.monotonic() + timeout
+    results = []
     try:
-        while True:
-            try:
-                wait(futures, timeout=0.5)
-                break
-            except TimeoutError:
-                pass
-            if time.monotonic() > deadline:
-                raise ClusterError(f"the dask cluster did not answer within {timeout:.0f} s; try again")
-            alive = set(client.scheduler_info()["workers"])
-            for i, (p, f) in enumerate(zip(paths, futures)):
-                if not f.done() and not alive.intersection(where[p]):
-                    raise ClusterError(f"the worker holding shard {i} ({p}) left the dask cluster; "
-                                       "try again when it is back")
-        return client.gather(futures)
+        for i, (p, f) in enumerate(zip(paths, futures)):
+            while True:
+                try:
+                    results.append(f.result(timeout=0.5))
+                    break
+                except TimeoutError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise ClusterError(f"the dask cluster did not answer within {timeout:.0f} s; try again")
+                alive = set(client.scheduler_info()["workers"])
+                for j, (q, g) in enumerate(zip(paths, futures)):
+                    if not g.done() and not alive.intersection(where[q]):
+                        raise ClusterError(f"the worker holding shard {j} ({q}) left the dask cluster; "
+                                           "try again when it is back")
+        return results
     except KilledWorker as e:
         raise ClusterError(f"a dask worker died while scanning a shard ({e}); try again") from None
     except ClusterError:

@@ -467,36 +467,6 @@ def _call(model, inputs):
     return model(inputs)
 
 
-class _Counter:
-    """A progress line for an iterable of unknown length."""
-
-    def __init__(self, label: str, stream):
-        self.label, self.stream, self.done, self.tokens = label, stream, 0, 0
-        self.started = self._last = time.monotonic()
-
-    def update(self, n: int, tokens: int = 0) -> None:
-        self.done += n
-        self.tokens += tokens
-        now = time.monotonic()
-        if now - self._last >= 0.1:
-            self._last = now
-            self._draw(now)
-
-    def _draw(self, now):
-        self.stream.write(f"\r{self.label}: {self.done} batches, {self.tokens} tokens {now - self.started:5.1f}s")
-        self.stream.flush()
-        self._drawn = self.done
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if getattr(self, "_drawn", None) != self.done:
-            self._draw(time.monotonic())
-        self.stream.write("\n")
-        self.stream.flush()
-
-
 class _Null:
     def write(self, _):
         pass
@@ -513,7 +483,7 @@ def _run(model, batches, out, recorders, *, forward, writer_kwargs, progress, to
     if total is None and hasattr(batches, "__len__"):
         total = len(batches)
     stream = sys.stderr if progress else _Null()
-    bar = Progress(label, total, stream=stream) if total else _Counter(label, stream)
+    bar = Progress(label, total or None, stream=stream, unit=" batches")
     modes = [(m, m.training) for m in model.modules()] if hasattr(model, "modules") else []
     writer = DatasetWriter(out, progress=progress, **writer_kwargs)
     try:
@@ -552,10 +522,7 @@ def _run(model, batches, out, recorders, *, forward, writer_kwargs, progress, to
                                annotations={n: v[i] for n, v in b["annotations"].items()},
                                new_document=not b["continues"][i])
                     n_tokens += len(pos)
-                if isinstance(bar, _Counter):
-                    bar.update(1, n_tokens)
-                else:
-                    bar.update(1)
+                bar.update(1, tokens=n_tokens)
         return writer.close()
     except BaseException:
         writer.abort()

@@ -1,0 +1,76 @@
+"""lv.match(client=) on a dask LocalCluster: the same answer as in-process; a dead worker is a
+ClusterError, never a partial table."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import lstmvis_dash as lv
+from lstmvis_dash import cluster
+from test_shards import same_matches, write_split
+
+distributed = pytest.importorskip("distributed")
+
+
+def _quiet_cluster(**kw):
+    return distributed.LocalCluster(processes=True, threads_per_worker=1, dashboard_address=":0",
+                                    silence_logs=40, **kw)
+
+
+@pytest.fixture(scope="module")
+def client():
+    """Two worker processes, shared by the tests of this module (a few seconds to start)."""
+    with _quiet_cluster(n_workers=2) as lc, distributed.Client(lc, set_as_default=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    rng = np.random.default_rng(3)
+    T, D = 400, 12
+    on = rng.random((T, D)) < 0.5
+    raw = np.where(on, rng.uniform(0.4, 2, (T, D)), rng.uniform(-2, 0.2, (T, D))).astype(np.float32)
+    documents = sorted(set([0] + rng.integers(1, T, 9).tolist()))
+    return write_split(tmp_path_factory.mktemp("cl"), [f"w{i % 7}" for i in range(T)], {"x": raw},
+                       documents, None, [0, 2, 5, 6, 8])
+
+
+def test_cluster_equals_in_process(client, data):
+    one, sharded = data
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        cells = sorted(rng.choice(12, int(rng.integers(1, 12)), replace=False).tolist())
+        pl, pr = (int(x) for x in rng.integers(0, 3, 2))
+        kw = dict(pad_left=pl, pad_right=pr, min_length=1, top=int(rng.choice([1, 10, 100])))
+        want = lv.match(one, "x", cells, 0.3, **kw)
+        same_matches(lv.match(sharded, "x", cells, 0.3, client=client, **kw), want)
+        same_matches(lv.match(sharded, "x", cells, 0.3, **kw), want)
+    # one folder on the cluster: one shard
+    same_matches(lv.match(one, "x", [1, 2, 3], 0.3, client=client), lv.match(one, "x", [1, 2, 3], 0.3))
+
+
+def test_shard_no_worker_can_read(client, data, tmp_path):
+    _, sharded = data
+    with pytest.raises(lv.ClusterError, match="no worker .* can read shard 0"):
+        cluster.run_on_shards(client, [tmp_path / "elsewhere"], cluster.scan_shard)
+
+
+def _die(path, *args):
+    """A task whose worker process dies under it."""
+    os._exit(1)
+
+
+def test_killed_worker_is_a_cluster_error(data):
+    """The worker dies mid-query (every time the task is retried): a ClusterError, no table."""
+    _, sharded = data
+    import dask
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with _quiet_cluster(n_workers=1) as lc, distributed.Client(lc, set_as_default=False) as c:
+            with pytest.raises(lv.ClusterError, match="died|left"):
+                cluster.match_on_cluster(c, sharded.paths, "x", np.array([0, 1]), np.float32(0.3), 0, 0, 1, 400, 50,
+                                         task=_die, timeout=60)
+            # the cluster recovers (the nanny restarts the worker) and answers the next query exactly
+            c.wait_for_workers(1, timeout=60)
+            same_matches(lv.match(sharded, "x", [0, 1], 0.3, client=c), lv.match(sharded, "x", [0, 1], 0.3))
