@@ -77,16 +77,16 @@ def build(name: str, T: int, D: int = 650, seed: int = 0, dtype=np.float32, docu
     return folder
 
 
-def build_shards(name: str, T: int, D: int, n_shards: int, dtype=np.float16) -> list[Path]:
+def build_shards(name: str, T: int, D: int, n_shards: int, dtype=np.float16, only=None) -> list[Path]:
     """Write (once) n_shards folders bench/data/<name>/part-NNN of about T / n_shards tokens each,
     as consecutive stretches of one synthetic corpus (documents of 200 to 5,000 tokens, each shard
-    its own generator seed, so shards can be written in parallel)."""
+    its own generator seed, so shards can be written in parallel: `only` builds just those)."""
     paths = []
     for i in range(n_shards):
         lo, hi = T * i // n_shards, T * (i + 1) // n_shards
         folder = DATA / name / f"part-{i:03d}"
         paths.append(folder)
-        if (folder / "dataset.h5").exists():
+        if (folder / "dataset.h5").exists() or (only is not None and i not in only):
             continue
         rng = np.random.default_rng(1000 + i)
         words = np.array([f"w{j}" for j in range(10_000)], dtype=object)

@@ -13,9 +13,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lstmvis_dash",
                                      description="LSTMVis-Dash: look inside sequence models.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    from . import convert, prepare
+    from . import convert, prepare, sharding
     convert.add_parser(sub)
     prepare.add_parser(sub)
+    sharding.add_parser(sub)
     return parser
 
 

@@ -123,9 +123,9 @@ def holders(client, paths: list[str]) -> dict:
     return _HOLDERS[key]
 
 
-def run_on_shards(client, paths, task, *args, timeout: float | None = None) -> list:
+def run_on_shards(client, paths, task, *args, timeout: float | None = None, on_result=None) -> list:
     """task(path, *args) for every shard on a worker holding it; the results in shard order, or
-    ClusterError (every task still running is cancelled)."""
+    ClusterError (every task still running is cancelled). on_result(i) is called as each arrives."""
     from distributed import KilledWorker
     paths = [str(p) for p in paths]
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
@@ -144,6 +144,8 @@ def run_on_shards(client, paths, task, *args, timeout: float | None = None) -> l
             while True:
                 try:
                     results.append(f.result(timeout=0.5))
+                    if on_result is not None:
+                        on_result(i)
                     break
                 except TimeoutError:
                     pass

@@ -192,8 +192,10 @@ def _transforms(values: list, layer_ids: list) -> dict | str:
 
 
 def convert(tokens, states: list, out, *, layer_ids=None, whitespace=False, documents="none",
-            transforms=None, annotations=None, name=None, description=None, force=False) -> Path:
-    """The `convert` command as a function; ConvertError (a ValueError) names what is wrong."""
+            transforms=None, annotations=None, name=None, description=None, force=False, shards=None):
+    """The `convert` command as a function; ConvertError (a ValueError) names what is wrong.
+
+    Returns the dataset folder, or with `shards` the list of shard folders out/part-NNN."""
     from .store import DATA_FILE, write_dataset
     out = Path(out)
     if not states:
@@ -203,7 +205,9 @@ def convert(tokens, states: list, out, *, layer_ids=None, whitespace=False, docu
                            f"in the same order")
     if out.exists() and not out.is_dir():
         raise ConvertError(f"--out {out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
+    if shards is not None and out.is_dir() and any(out.iterdir()) and not force:
+        raise ConvertError(f"--out {out} is not empty; the shards need an empty folder (or pass --force)")
+    if shards is None and out.is_dir() and any(out.iterdir()):
         if not (out / DATA_FILE).exists():
             raise ConvertError(f"--out {out} is a non-empty folder that is not a dataset; choose another")
         if not force:
@@ -231,6 +235,10 @@ def convert(tokens, states: list, out, *, layer_ids=None, whitespace=False, docu
                 raise ConvertError(f"--annotation {entry}: the name must be non-empty without '/'")
             annos[aname] = read_annotation(aname, apath, len(toks))
         trs = _transforms(list(transforms or []), list(arrays))
+        if shards is not None:
+            from .sharding import write_shards
+            return write_shards(out, toks, arrays, annotations=annos, documents=docs, transforms=trs,
+                                name=name, description=description, shards=shards)
         return write_dataset(out, toks, arrays, annotations=annos, documents=docs, transforms=trs,
                              name=name, description=description)
     finally:
@@ -262,6 +270,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--name", help="the dataset's display name (default: the folder name)")
     p.add_argument("--description", help="a one-line description")
     p.add_argument("--force", action="store_true", help="replace a dataset already in --out")
+    p.add_argument("--shards", type=int, metavar="N",
+                   help="write N shards --out/part-000, ... cut at document starts (SPEC.md section 7)")
     p.set_defaults(run=run)
     return p
 
@@ -270,11 +280,16 @@ def run(args) -> int:
     try:
         out = convert(args.tokens, args.states, args.out, layer_ids=args.layer_ids, whitespace=args.whitespace,
                       documents=args.documents, transforms=args.transforms, annotations=args.annotations,
-                      name=args.name, description=args.description, force=args.force)
+                      name=args.name, description=args.description, force=args.force, shards=args.shards)
     except ValueError as e:
         print(f"convert: error: {e}", file=sys.stderr)
         return 2
-    from . import open_dataset
+    from . import open_dataset, open_shards
+    if args.shards is not None:
+        ds = open_shards(out)
+        print(f"wrote {len(out)} shards in {args.out}: {len(ds)} tokens in {len(ds.documents)} documents; "
+              "for datasets.yml:\n    shards: [" + ", ".join(str(p) for p in out) + "]")
+        return 0
     ds = open_dataset(out)
     layers = ", ".join(f"{lid} ({ds.dims(lid)})" for lid in ds.layers)
     print(f"wrote {out}: {len(ds)} tokens in {len(ds.documents)} documents, layers {layers}")

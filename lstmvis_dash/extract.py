@@ -485,7 +485,12 @@ def _run(model, batches, out, recorders, *, forward, writer_kwargs, progress, to
     stream = sys.stderr if progress else _Null()
     bar = Progress(label, total or None, stream=stream, unit=" batches")
     modes = [(m, m.training) for m in model.modules()] if hasattr(model, "modules") else []
-    writer = DatasetWriter(out, progress=progress, **writer_kwargs)
+    shard_tokens = writer_kwargs.pop("shard_tokens", None)
+    if shard_tokens:
+        from .sharding import ShardWriter
+        writer = ShardWriter(out, shard_tokens, progress=progress, **writer_kwargs)
+    else:
+        writer = DatasetWriter(out, progress=progress, **writer_kwargs)
     try:
         for r in recorders:
             r.attach()
@@ -583,7 +588,7 @@ def _resolve_layers(model, layers, select) -> list:
 
 
 def extract(model, batches, out, *, layers=None, select=None, forward=None, name=None, description=None,
-            transforms=None, dtype="float32", progress=True, total=None) -> Path:
+            transforms=None, dtype="float32", progress=True, total=None, shard_tokens=None) -> Path:
     """Run `batches` through `model`, record the chosen submodules per token, write a dataset folder.
 
     batches: an iterable (or a function returning one) of `(inputs, tokens)`,
@@ -601,18 +606,21 @@ def extract(model, batches, out, *, layers=None, select=None, forward=None, name
         tuple, or `select[id](output)`), batch first, trailing dimensions flattened. A module called
         several times in one forward pass has its outputs joined along time.
     transforms: "tanh" (default) or "none", for all layers or as {layer_id: ...}.
+    shard_tokens: write shards out/part-000, ... (SPEC.md section 7) instead of one folder, a new one
+        at the first document start after every shard_tokens tokens; returns their list.
     The model runs in eval mode without gradients; its modes are restored afterwards.
     Returns the dataset folder.
     """
     recorders = _resolve_layers(model, layers, select)
     return _run(model, batches, out, recorders, forward=forward, progress=progress, total=total,
                 label="extracting", writer_kwargs=dict(name=name, description=description,
-                                                       transforms=transforms, dtype=dtype))
+                                                       transforms=transforms, dtype=dtype,
+                                                       shard_tokens=shard_tokens))
 
 
 def extract_transformers(model, tokenizer, texts, out, *, layers=None, batch_size=8, max_length=None,
                          special_tokens=True, decode=False, name=None, description=None, transforms=None,
-                         dtype="float32", progress=True, tokenizer_kwargs=None) -> Path:
+                         dtype="float32", progress=True, tokenizer_kwargs=None, shard_tokens=None) -> Path:
     """Every layer's hidden states of a Hugging Face transformers model over `texts`, as a dataset.
 
     texts: strings (or whatever the tokenizer takes per example), one document each.
@@ -690,4 +698,5 @@ def extract_transformers(model, tokenizer, texts, out, *, layers=None, batch_siz
 
     return _run(model, batches(), out, [_HiddenStatesRecorder(layers, n_hidden)], forward=forward,
                 progress=progress, total=total, label="extracting",
-                writer_kwargs=dict(name=name, description=description, transforms=transforms, dtype=dtype))
+                writer_kwargs=dict(name=name, description=description, transforms=transforms, dtype=dtype,
+                                   shard_tokens=shard_tokens))

@@ -2,16 +2,50 @@
 
 Opening a layer for the first time builds its index (a uint8 transposed copy, and a row copy for
 compressed or chunked sources) with a progress bar; doing it here keeps that wait away from the
-first user of the dashboard. An index that is up to date is left as it is.
+first user of the dashboard. An index that is up to date is left as it is. The shards of a sharded
+entry are prepared in parallel: in --jobs local processes, or, when the entry names a `cluster:`
+(or --cluster is given), by the cluster's workers, each shard on a worker that holds it, so that
+worker-local disks get their index where the scans will read it.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
 from pathlib import Path
 
+from .cluster import ClusterError
 from .config import ConfigError, load_config
+from .progress import Progress
+
+
+def _one_thread() -> None:
+    from numba import set_num_threads
+    set_num_threads(1)   # the processes share the cores
+
+
+def prepare_shards(paths: list, jobs: int, cluster: str = "") -> None:
+    """Every layer's index of every shard, in parallel (see the module docstring), with a progress
+    bar counting the shards."""
+    from .cluster import client_for, prepare_shard, run_on_shards
+    paths = [str(p) for p in paths]
+    with Progress(f"indexing {len(paths)} shards", len(paths), unit=" shards") as bar:
+        if cluster:
+            run_on_shards(client_for(cluster), paths, prepare_shard, timeout=7 * 24 * 3600,
+                          on_result=lambda i: bar.update(1))
+        elif jobs <= 1 or len(paths) == 1:
+            for p in paths:
+                prepare_shard(p)
+                bar.update(1)
+        else:
+            with ProcessPoolExecutor(min(jobs, len(paths)), mp_context=get_context("spawn"),
+                                     initializer=_one_thread) as pool:
+                for f in as_completed([pool.submit(prepare_shard, p) for p in paths]):
+                    f.result()
+                    bar.update(1)
 
 
 def run(args) -> int:
@@ -29,11 +63,14 @@ def run(args) -> int:
     failed = 0
     for name in names:
         started = time.monotonic()
+        entry = config.entry(name)
         try:
             ds = open_dataset(name, config=config)
+            if entry.shards:
+                prepare_shards(entry.shards, args.jobs, args.cluster or entry.cluster)
             for layer in ds.layers:
                 ds.arrays(layer)
-        except ValueError as e:
+        except (ValueError, ClusterError) as e:
             print(f"prepare: {name}: {e}", file=sys.stderr)
             failed += 1
             continue
@@ -49,5 +86,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                               description=__doc__.split("\n\n", 1)[1])
     p.add_argument("names", metavar="NAME", nargs="*", help="datasets of the config (default: all)")
     p.add_argument("--config", default=str(default), help="datasets.yml (default: the one beside app.py)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="local processes preparing the shards of a sharded dataset (default: one per core)")
+    p.add_argument("--cluster", default="", metavar="ADDRESS",
+                   help="a dask scheduler whose workers prepare the shards (default: the entry's cluster:)")
     p.set_defaults(run=run)
     return p

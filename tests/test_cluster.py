@@ -74,3 +74,16 @@ def test_killed_worker_is_a_cluster_error(data):
             # the cluster recovers (the nanny restarts the worker) and answers the next query exactly
             c.wait_for_workers(1, timeout=60)
             same_matches(lv.match(sharded, "x", [0, 1], 0.3, client=c), lv.match(sharded, "x", [0, 1], 0.3))
+
+
+def test_prepare_on_the_cluster(client, data, tmp_path, capsys):
+    from lstmvis_dash.__main__ import main
+    _, sharded = data
+    cfg = tmp_path / "datasets.yml"
+    cfg.write_text("datasets:\n  - name: big\n    shards: [" + ", ".join(str(p) for p in sharded.paths) + "]\n"
+                   f"    cluster: {client.scheduler.address}\n", encoding="utf-8")
+    assert main(["prepare", "big", "--config", str(cfg)]) == 0
+    assert "big: 400 tokens" in capsys.readouterr().out
+    ds = lv.open_dataset("big", config=cfg)
+    same_matches(lv.match(ds, "x", [0, 1, 2], 0.3, client=cluster.client_for(client.scheduler.address)),
+                 lv.match(ds, "x", [0, 1, 2], 0.3))
