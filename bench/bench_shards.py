@@ -89,7 +89,7 @@ def main():
                 raise SystemExit("MISMATCH between the cluster and the in-process answers")
             # the model's terms: one shard's part (in this process, all cores), the merge
             cells = np.unique(np.asarray(s1, np.int64))
-            thr = engine.raw_threshold(ds.transform(layer), args.threshold)
+            thr = ds.layer(layer).thresholds(ds.transform(layer), args.threshold)
             part_args = (layer, cells, thr, 0, 0, 2, len(ds), 50)
             t0 = time.perf_counter()
             parts = [engine.match_part(s, *part_args) for s in ds.shards]
