@@ -30,7 +30,9 @@ def _config_for(source, config) -> tuple[Config, str | None]:
         if folder is None:
             raise ValueError("show: this Dataset has no folder on disk (write it with lv.write_dataset "
                              "and open that folder)")
-        entry = DatasetEntry(name=source.name, path=Path(folder), description=source.description or "", line=0)
+        shards = tuple(Path(f) for f in getattr(source, "paths", ()))       # lv.open_shards
+        entry = DatasetEntry(name=source.name, path=Path(folder), description=source.description or "", line=0,
+                             shards=shards if len(shards) > 1 else ())
         return Config(file=Path("<notebook>"), datasets=(entry,)), source.name
     if isinstance(source, Config):
         return source, None

@@ -181,3 +181,15 @@ def test_show_serves_a_dataset_object_by_its_folder_and_names_bad_sources(small_
 def test_show_outside_a_notebook_says_how_to_start_the_dashboard(small_dataset):
     with pytest.raises(RuntimeError, match="python app.py"):
         lv.show(lv.open_dataset(small_dataset))
+
+
+def test_show_serves_a_sharded_dataset_by_its_shard_folders(tmp_path):
+    from conftest import make_small_dataset
+    a = make_small_dataset(tmp_path / "a", T=200)
+    b = make_small_dataset(tmp_path / "b", T=100, seed=1)
+    ds = lv.open_shards([a, b])
+    cfg, first = notebook._config_for(ds, None)
+    entry = cfg.entry(first)
+    assert entry.shards == (Path(a), Path(b))
+    served = lv.open_dataset(first, config=cfg)
+    assert len(served) == len(ds) == 300
