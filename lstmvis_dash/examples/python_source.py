@@ -27,10 +27,15 @@ Annotations come from Python's `tokenize` on each held-out file, one value per c
 Tokens are the real characters (a blank is " ", a line end "\\n"); the UI labels them.
 
 Training stops at a wall-time budget (--max-minutes), so how far it gets depends on the machine's
-load. The bundled data/python_source was built with the defaults on a shared 2-core machine:
-18.2M characters (1.7 passes) in 30 min, validation 1.512 bits/char against 4.716 (unigram) and
-3.488 (bigram); an earlier run with --batch 64 --lr 3e-3 reached 1.722 and showed weaker string
-cells (bench/bench_python_source.py).
+load (--max-minutes 0: no budget, the run ends on its step count and is reproducible). The bundled
+data/python_source was built with the defaults on a shared 2-core machine: 18.2M characters (1.7
+passes, 4,443 updates) in 30 min, validation 1.512 bits/char against 4.716 (unigram) and 3.488
+(bigram). Runs that did worse (bench/bench_python_source.py): --batch 64 --lr 3e-3, 1.722
+bits/char and weaker string cells; --bptt 256 with an 85-minute budget on a machine loaded 10-17
+(14.8M chars, only 1,810 updates), 1.641 bits/char and a string-match share of 48.9% (70.2% for
+the bundled model): with so little CPU, the number of updates counts more than their length.
+--checkpoint saves the run every --checkpoint-minutes, so a long run can be evaluated while it
+goes on (--load-model CHECKPOINT) and resumed (--resume).
 
 torch is an optional extra, imported only by this script: ``pip install torch``.
 """
@@ -193,12 +198,13 @@ def main(argv=None) -> int:
     ap.add_argument("--hidden", type=int, default=128, help="cells per layer")
     ap.add_argument("--embed", type=int, default=32)
     ap.add_argument("--batch", type=int, default=32, help="parallel training streams")
-    ap.add_argument("--bptt", type=int, default=256, help="truncated BPTT length")
+    ap.add_argument("--bptt", type=int, default=128, help="truncated BPTT length")
     ap.add_argument("--lr", type=float, default=4e-3)
-    ap.add_argument("--epochs", type=int, default=6, help="passes over the training text")
-    ap.add_argument("--max-minutes", type=float, default=None,
+    ap.add_argument("--epochs", type=int, default=3, help="passes over the training text at most")
+    ap.add_argument("--max-minutes", type=float, default=30.0,
                     help="time budget: the learning-rate cosine also runs on wall time over this "
-                         "budget and training ends when it is spent (the run then depends on the machine)")
+                         "budget and training ends when it is spent, so the run depends on the "
+                         "machine; 0: no budget, the run ends on its step count and is reproducible")
     ap.add_argument("--checkpoint", help="save weights, optimiser and step here every --checkpoint-minutes")
     ap.add_argument("--checkpoint-minutes", type=float, default=15.0)
     ap.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint")
@@ -260,7 +266,7 @@ def main(argv=None) -> int:
         print(f"loaded weights from {args.load_model}")
     else:
         info = train(torch, model, train_ids, batch=args.batch, bptt=args.bptt, lr=args.lr,
-                     epochs=args.epochs, max_minutes=args.max_minutes, checkpoint=args.checkpoint,
+                     epochs=args.epochs, max_minutes=args.max_minutes or None, checkpoint=args.checkpoint,
                      checkpoint_minutes=args.checkpoint_minutes, resume=args.resume)
         print(f"trained {info['steps']} steps ({info['chars'] / 1e6:.1f}M chars, "
               f"{info['chars'] / len(train_ids):.2f} passes) in {info['seconds'] / 60:.1f} min"
