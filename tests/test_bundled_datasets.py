@@ -22,7 +22,8 @@ ANNOTATIONS = {
 }
 PENN = {"CC", "CD", "DT", "EX", "FW", "IN", "JJ", "JJR", "JJS", "LS", "MD", "NN", "NNS", "NNP", "NNPS",
         "PDT", "POS", "PRP", "PRP$", "RB", "RBR", "RBS", "RP", "SYM", "TO", "UH", "VB", "VBD", "VBG",
-        "VBN", "VBP", "VBZ", "WDT", "WP", "WP$", "WRB", ".", ",", ":", "(", ")", "``", "''", "#", "$"}
+        "VBN", "VBP", "VBZ", "WDT", "WP", "WP$", "WRB", ".", ",", ":", "(", ")", "``", "''", "#", "$",
+        '"'}    # the pattern tagger tags a straight double quote '"' (Penn: `` and '')
 
 
 def whole(ds, name):
