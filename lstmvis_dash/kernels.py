@@ -356,65 +356,57 @@ def _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, pre_b, 
 
 
 @njit(cache=True, parallel=True, nogil=True)
+def _scan_all(bits, doc_starts, T, pad_left, pad_right, cuts, base, buf, pre_b, pre_lo, pre_hi, pre_acc,
+              op_a, op_lo, op_hi, op_acc, counts, n_pre, n_open):
+    for g in prange(len(cuts) - 1):
+        counts[g], n_pre[g], n_open[g] = _scan_chunk(
+            bits, doc_starts, cuts[g], cuts[g + 1], T, pad_left, pad_right, buf[0], buf[1], buf[2], base[g],
+            pre_b[g], pre_lo[g], pre_hi[g], pre_acc[g], op_a[g], op_lo[g], op_hi[g], op_acc[g])
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _pack(buf, base, counts, offset, out):
+    for g in prange(len(counts)):
+        for i in range(counts[g]):
+            out[0, offset[g] + i] = buf[0, base[g] + i]
+            out[1, offset[g] + i] = buf[1, base[g] + i]
+            out[2, offset[g] + i] = buf[2, base[g] + i]
+
+
 def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts):
     """Every candidate a:b with its overlap |S1 ∩ S2| (SPEC.md 3.1-3.3), as int32 arrays.
 
     The chunks between `cuts` (any increasing positions from 0 to T, see `chunk_cuts`) are scanned
     in parallel, then the runs crossing the cuts are merged, exactly. A chunk of n tokens yields at
-    most 2n + 1 candidates per document in it (a push and a split per position); the output
-    buffers are virtual memory until written.
+    most 2n + 1 candidates per document in it (a push and a split per position). The buffers are
+    allocated by numpy, which asks for huge pages: numba's own large allocations fault in 4 kB
+    pages, which cost as much as a third of the scan.
     """
-    G = len(cuts) - 1
-    W = bits.shape[0]
+    cuts = np.asarray(cuts, np.int64)
+    doc_starts = np.asarray(doc_starts, np.int64)
+    G, W = len(cuts) - 1, bits.shape[0]
     depth = W * 64 + 2
-    n_docs = len(doc_starts)
-    base = np.empty(G + 1, np.int64)
-    base[0] = 0
-    for g in range(G):
-        docs_in = (np.searchsorted(doc_starts, cuts[g + 1], side="left")
-                   - np.searchsorted(doc_starts, cuts[g], side="right") + 1)
-        base[g + 1] = base[g] + 2 * (cuts[g + 1] - cuts[g]) + docs_in
-    buf_a = np.empty(base[G], np.int32)
-    buf_b = np.empty(base[G], np.int32)
-    buf_o = np.empty(base[G], np.int32)
-    pre_b = np.empty((G, depth), np.int64)
-    pre_lo = np.empty((G, depth), np.int64)
-    pre_hi = np.empty((G, depth), np.int64)
+    docs_in = (np.searchsorted(doc_starts, cuts[1:], side="left")
+               - np.searchsorted(doc_starts, cuts[:-1], side="right") + 1)
+    base = np.zeros(G + 1, np.int64)
+    np.cumsum(2 * np.diff(cuts) + docs_in, out=base[1:])
+    buf = np.empty((3, base[G]), np.int32)
+    pre = [np.empty((G, depth), np.int64) for _ in range(3)]
     pre_acc = np.empty((G, depth, W), np.uint64)
-    op_a = np.empty((G, depth), np.int64)
-    op_lo = np.empty((G, depth), np.int64)
-    op_hi = np.empty((G, depth), np.int64)
+    op = [np.empty((G, depth), np.int64) for _ in range(3)]
     op_acc = np.empty((G, depth, W), np.uint64)
-    counts = np.zeros(G, np.int64)
-    n_pre = np.zeros(G, np.int64)
-    n_open = np.zeros(G, np.int64)
-    for g in prange(G):
-        counts[g], n_pre[g], n_open[g] = _scan_chunk(
-            bits, doc_starts, cuts[g], cuts[g + 1], T, pad_left, pad_right, buf_a, buf_b, buf_o, base[g],
-            pre_b[g], pre_lo[g], pre_hi[g], pre_acc[g], op_a[g], op_lo[g], op_hi[g], op_acc[g])
-    n_merge = n_pre.sum() + G * depth
-    mg_a = np.empty(n_merge, np.int32)
-    mg_b = np.empty(n_merge, np.int32)
-    mg_o = np.empty(n_merge, np.int32)
-    merged = _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, pre_b, pre_lo, pre_hi,
-                           pre_acc, n_open, op_a, op_lo, op_hi, op_acc, mg_a, mg_b, mg_o)
-    offset = np.empty(G + 1, np.int64)
-    offset[0] = 0
-    for g in range(G):
-        offset[g + 1] = offset[g] + counts[g]
-    total = offset[G] + merged
-    out_a = np.empty(total, np.int32)
-    out_b = np.empty(total, np.int32)
-    out_o = np.empty(total, np.int32)
-    for g in prange(G):
-        for i in range(counts[g]):
-            out_a[offset[g] + i] = buf_a[base[g] + i]
-            out_b[offset[g] + i] = buf_b[base[g] + i]
-            out_o[offset[g] + i] = buf_o[base[g] + i]
-    out_a[offset[G]:] = mg_a[:merged]
-    out_b[offset[G]:] = mg_b[:merged]
-    out_o[offset[G]:] = mg_o[:merged]
-    return out_a, out_b, out_o
+    counts, n_pre, n_open = (np.zeros(G, np.int64) for _ in range(3))
+    _scan_all(bits, doc_starts, T, pad_left, pad_right, cuts, base, buf, *pre, pre_acc, *op, op_acc,
+              counts, n_pre, n_open)
+    merged = np.empty((3, int(n_pre.sum()) + G * depth), np.int32)
+    n_merged = _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, *pre, pre_acc,
+                             n_open, *op, op_acc, merged[0], merged[1], merged[2])
+    offset = np.zeros(G + 1, np.int64)
+    np.cumsum(counts, out=offset[1:])
+    out = np.empty((3, offset[G] + n_merged), np.int32)
+    _pack(buf, base, counts, offset, out)
+    out[:, offset[G]:] = merged[:, :n_merged]
+    return out[0], out[1], out[2]
 
 
 @njit(cache=True, parallel=True, nogil=True)
