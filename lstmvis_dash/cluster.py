@@ -98,15 +98,22 @@ def client_for(address: str):
 _HOLDERS: dict = {}
 
 
+def _workers(client) -> set:
+    """The addresses of the workers the scheduler knows now (asked of the scheduler itself)."""
+    try:
+        return set(client.run_on_scheduler(_scheduler_workers))
+    except (OSError, TimeoutError) as e:
+        raise ClusterError(f"the dask scheduler does not answer ({e})") from None
+
+
+def _scheduler_workers(dask_scheduler=None) -> list:
+    return list(dask_scheduler.workers)
+
+
 def holders(client, paths: list[str]) -> dict:
     """shard path -> the workers that can read it (and see the same file as this process, when this
     process can read it too). Asked again whenever the set of workers changes."""
-    try:
-        workers = tuple(sorted(client.scheduler_info(n_workers=-1)["workers"]))
-    except TypeError:  # older distributed: no n_workers argument
-        workers = tuple(sorted(client.scheduler_info()["workers"]))
-    except (OSError, TimeoutError) as e:
-        raise ClusterError(f"the dask scheduler does not answer ({e})") from None
+    workers = tuple(sorted(_workers(client)))
     key = (id(client), workers, tuple(paths))
     if key not in _HOLDERS:
         if not workers:
@@ -138,7 +145,7 @@ def run_on_shards(client, paths, task, *args, timeout: float | None = None, on_r
                              key=f"lstmvis-{getattr(task, '__name__', 'task')}-{query}-{i}")
                for i, p in enumerate(paths)]
     deadline = time.monotonic() + timeout
-    results = []
+    results, missed = [], 0
     try:
         for i, (p, f) in enumerate(zip(paths, futures)):
             while True:
@@ -151,11 +158,14 @@ def run_on_shards(client, paths, task, *args, timeout: float | None = None, on_r
                     pass
                 if time.monotonic() > deadline:
                     raise ClusterError(f"the dask cluster did not answer within {timeout:.0f} s; try again")
-                alive = set(client.scheduler_info()["workers"])
-                for j, (q, g) in enumerate(zip(paths, futures)):
-                    if not g.done() and not alive.intersection(where[q]):
-                        raise ClusterError(f"the worker holding shard {j} ({q}) left the dask cluster; "
-                                           "try again when it is back")
+                alive = _workers(client)
+                orphans = [j for j, (q, g) in enumerate(zip(paths, futures))
+                           if not g.done() and not alive.intersection(where[q])]
+                missed = missed + 1 if orphans else 0
+                if missed >= 6:   # for 3 s: not a worker restarting or a scheduler too busy to list it
+                    j = orphans[0]
+                    raise ClusterError(f"the worker holding shard {j} ({paths[j]}) left the dask cluster; "
+                                       "try again when it is back")
         return results
     except KilledWorker as e:
         raise ClusterError(f"a dask worker died while scanning a shard ({e}); try again") from None
