@@ -20,15 +20,8 @@ import time
 
 import numpy as np
 
+from bench_match import rss_anon_mb
 from synthetic import build_shards, lv
-
-
-def rss_anon_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def stats(xs) -> str:
