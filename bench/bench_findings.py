@@ -345,8 +345,10 @@ def bench_projection(ds) -> dict:
 def preset_query(layer: str, start: int, stop: int, threshold: float, pad=(0, 0), annotation=None,
                  exclude=()) -> str:
     """The shareable-URL query (SPEC section 5, without `dataset`) that opens a selection."""
-    q = [f"layer={layer}", f"pos={max(0, start - 8)}", f"sel={start}:{stop}", f"pad={pad[0]}:{pad[1]}",
-         f"threshold={threshold:g}"]
+    q = [f"layer={layer}", f"pos={max(0, start - 8)}", f"sel={start}:{stop}"]
+    if tuple(pad) != (0, 0):                        # the page's canonical URL leaves a default out
+        q.append(f"pad={pad[0]}:{pad[1]}")
+    q.append(f"threshold={threshold:g}")
     if exclude:
         q.append("exclude=" + ",".join(str(c) for c in exclude))
     if annotation:
