@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .thresholds import TRANSFORMS
+
 H5_SUFFIXES = (".h5", ".hdf5", ".hdf")
 
 
@@ -181,13 +183,13 @@ def _transforms(values: list, layer_ids: list) -> dict | str:
             lid, tr = v.rsplit("=", 1)
             if lid not in layer_ids:
                 raise ConvertError(f"--transform {v}: no layer {lid!r}; layers are {layer_ids}")
-            if tr not in ("tanh", "none"):
-                raise ConvertError(f"--transform {v}: must be tanh or none")
+            if tr not in TRANSFORMS:
+                raise ConvertError(f"--transform {v}: must be one of {', '.join(TRANSFORMS)}")
             out[lid] = tr
-        elif v in ("tanh", "none"):
+        elif v in TRANSFORMS:
             out.update({lid: v for lid in layer_ids})
         else:
-            raise ConvertError(f"--transform {v}: give tanh, none, or LAYER=tanh|none")
+            raise ConvertError(f"--transform {v}: give {' | '.join(TRANSFORMS)}, or LAYER=TRANSFORM")
     return out
 
 
@@ -264,7 +266,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="the id of each states file's layer, once per file in order "
                         "(default: the file name, or the HDF5 dataset's name)")
     p.add_argument("--transform", action="append", metavar="T", dest="transforms",
-                   help="tanh (default) or none for every layer, or LAYER=tanh|none; repeatable")
+                   help="tanh (default), none, zscore or quantile for every layer, or LAYER=TRANSFORM; "
+                        "repeatable")
     p.add_argument("--annotation", action="append", metavar="NAME=FILE", dest="annotations",
                    help="a per-token annotation: a text file with one value per line; repeatable")
     p.add_argument("--name", help="the dataset's display name (default: the folder name)")

@@ -27,7 +27,9 @@ import numpy as np
 from .progress import Progress
 from .store import INDEX_DIRNAME, LayerSource
 from .kernels import PARALLEL_LOCK, as_kernel_rows, quantise_rows
-from .thresholds import grid_edges, pad_edges
+from .cellstats import Moments, OrderStats, dense_moment_bins, new_bins
+from .edges import QUANTILE_GRID, ZSCORE_GRID, fill_edges, shared_grid
+from .thresholds import EDGE_SLOTS, GRID, quantile_ranks, zscore_thresholds
 
 _BLOCK_BYTES = 64 << 20
 _MAPPABLE = (np.dtype("<f4"), np.dtype("<f2"))
@@ -59,7 +61,7 @@ def fingerprint(src: LayerSource) -> dict:
     st = os.stat(src.file)
     return {"file": str(Path(src.file).resolve()), **stat_key(st),
             "h5path": src.h5path, "shape": list(src.shape), "dtype": str(np.dtype(src.dtype)),
-            "transform": src.transform, "codes": "uint8-grid-v1", "rows": str(rows_dtype(src))}
+            "transform": src.transform, "codes": "uint8-cell-v2", "rows": str(rows_dtype(src))}
 
 
 def _slug(layer_id: str) -> str:
@@ -71,8 +73,10 @@ def _slug(layer_id: str) -> str:
 class LayerArrays:
     rows: np.ndarray        # (T, D) float32 or float16, raw states
     codes: np.ndarray       # (D, T) uint8, the same values transposed and quantised at `edges`
-    edges: np.ndarray       # (D, 255) float32 per-cell code edges (raw thresholds of the grid), NaN-padded
+    edges: np.ndarray       # (D, 255) float32 per-cell code edges (edges.py), NaN-padded
     fingerprint: dict
+    src: LayerSource
+    idx: Path               # the index folder, for the statistics built on first use
 
 
 def _direct_rows(src: LayerSource) -> np.ndarray | None:
@@ -127,15 +131,21 @@ def _build(target: Path, shape: tuple, dtype, fill, fp: dict, label: str) -> Non
     target.with_suffix(".json").write_text(json.dumps(fp))
 
 
+def _locked(idx: Path, slug: str):
+    lock = open(idx / f"{slug}.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
+
+
 def layer_arrays(src: LayerSource, idx: Path) -> LayerArrays:
     """Open (building once if missing or stale) the row and column copies of one layer."""
     fp = fingerprint(src)
     T, D = src.shape
     slug = _slug(src.id)
     codes_path = idx / f"codes-{slug}.npy"
+    edges_path = idx / f"edges-{slug}.npy"
     rows_path = idx / f"rows-{slug}.npy"
-    with open(idx / f"{slug}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with _locked(idx, slug):
         rows = _direct_rows(src)
         if rows is None:
             if not _valid(rows_path.with_suffix(".json"), fp):
@@ -146,8 +156,12 @@ def layer_arrays(src: LayerSource, idx: Path) -> LayerArrays:
                             bar.update(len(block))
                 _build(rows_path, (T, D), rows_dtype(src), fill_rows, fp, f"converting layer {src.id}")
             rows = np.load(rows_path, mmap_mode="r")
-        edges = pad_edges(grid_edges(src.transform), D)
-        if not _valid(codes_path.with_suffix(".json"), fp):
+        if not (_valid(codes_path.with_suffix(".json"), fp) and _valid(edges_path.with_suffix(".json"), fp)):
+            partial = LayerArrays(rows, None, None, fp, src, idx)
+            edges = fill_edges(_own_grid(partial, src.transform), _sample_rows(rows))
+            np.save(edges_path, edges)
+            edges_path.with_suffix(".json").write_text(json.dumps(fp))
+
             def fill_codes(out, label):
                 step = max(1, (8 << 20) // (4 * D))
                 codes = np.empty((D, step), np.uint8)
@@ -160,6 +174,113 @@ def layer_arrays(src: LayerSource, idx: Path) -> LayerArrays:
                         bar.update(len(block))
             _build(codes_path, (D, T), np.uint8, fill_codes, fp, f"indexing layer {src.id}")
         codes = np.load(codes_path, mmap_mode="r")
-    if rows.shape != (T, D) or codes.shape != (D, T):
+        edges = np.load(edges_path)
+    if rows.shape != (T, D) or codes.shape != (D, T) or edges.shape != (D, EDGE_SLOTS):
         raise ValueError(f"index for layer {src.id!r} in {idx} has the wrong shape; delete it to rebuild")
-    return LayerArrays(rows, codes, edges, fp)
+    return LayerArrays(rows, codes, edges, fp, src, idx)
+
+
+_SAMPLE_BYTES = 64 << 20
+
+
+def _sample_rows(rows: np.ndarray) -> np.ndarray:
+    """Evenly spaced rows (about 64 MB as float32): where each cell's values lie, for the edges."""
+    T, D = rows.shape
+    n = min(T, max(256, _SAMPLE_BYTES // (4 * D)))
+    pick = np.unique(np.linspace(0, T - 1, n).round().astype(np.int64))
+    return np.asarray(rows[pick], np.float32)
+
+
+def _own_grid(arrays: LayerArrays, transform: str) -> np.ndarray:
+    """(D, G) raw thresholds of the grid of the layer's own transform (edges.py), NaN = never on."""
+    D = arrays.src.shape[1]
+    if transform in ("tanh", "none"):
+        return np.broadcast_to(shared_grid(transform), (D, len(GRID)))
+    if transform == "zscore":
+        mu, sigma = layer_moments(arrays).mu_sigma()
+        return np.stack([zscore_thresholds(mu, sigma, lv) for lv in ZSCORE_GRID], axis=1)
+    order = layer_order(arrays)
+    return np.stack([order.kth(quantile_ranks(order.n, lv)) for lv in QUANTILE_GRID], axis=1)
+
+
+def _read_meta(path: Path, fp: dict):
+    """The payload stored beside a fingerprint, or None when missing or stale."""
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return meta.get("payload") if meta.get("fingerprint") == fp else None
+
+
+def _write_meta(path: Path, fp: dict, payload) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"fingerprint": fp, "payload": payload}))
+    os.replace(tmp, path)
+
+
+def layer_moments(arrays: LayerArrays) -> Moments:
+    """Exact per-cell moments over all T positions (cellstats.py), built once with one pass."""
+    slug = _slug(arrays.src.id)
+    path = arrays.idx / f"moments-{slug}.json"
+    payload = _read_meta(path, arrays.fingerprint)
+    if payload is None:
+        with _locked(arrays.idx, slug + ".stats"):
+            payload = _read_meta(path, arrays.fingerprint)
+            if payload is None:
+                rows = arrays.rows
+                T, D = rows.shape
+                bins = new_bins(D)
+                step = max(1, _BLOCK_BYTES // (4 * D))
+                with Progress(f"statistics of layer {arrays.src.id}", T) as bar:
+                    for s in range(0, T, step):
+                        block = as_kernel_rows(np.asarray(rows[s:s + step]))
+                        with PARALLEL_LOCK:
+                            dense_moment_bins(block, *bins)
+                        bar.update(len(block))
+                payload = Moments.from_bins(*bins).to_json()
+                _write_meta(path, arrays.fingerprint, payload)
+    return Moments.from_json(payload)
+
+
+def layer_order(arrays: LayerArrays) -> OrderStats:
+    """Each cell's values sorted (D, T), NaN last: the quantile transform's order statistics.
+    Built on first use (a transposed copy the size of the rows, then one sort per cell)."""
+    slug = _slug(arrays.src.id)
+    path = arrays.idx / f"order-{slug}.npy"
+    meta = path.with_suffix(".json")
+    n_sorted = _read_meta(meta, arrays.fingerprint)
+    if n_sorted is None:
+        with _locked(arrays.idx, slug + ".order"):
+            n_sorted = _read_meta(meta, arrays.fingerprint)
+            if n_sorted is None:
+                n_sorted = _build_order(arrays, path)
+                _write_meta(meta, arrays.fingerprint, n_sorted)
+    vals = np.load(path, mmap_mode="r")
+    T, D = arrays.src.shape
+    if vals.shape != (D, T):
+        raise ValueError(f"order statistics of layer {arrays.src.id!r} in {arrays.idx} have the wrong shape; "
+                         "delete them to rebuild")
+    return OrderStats(as_kernel_rows(vals).reshape(-1), np.arange(D, dtype=np.int64) * T,
+                      np.asarray(n_sorted, np.int64), np.zeros(D, np.int64))
+
+
+def _build_order(arrays: LayerArrays, path: Path) -> list:
+    rows = arrays.rows
+    T, D = rows.shape
+    tmp = path.with_suffix(".tmp.npy")
+    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=rows.dtype, shape=(D, T))
+    step = max(1, _BLOCK_BYTES // (4 * D))
+    n_sorted = []
+    with Progress(f"sorting layer {arrays.src.id}", 2 * T) as bar:
+        for s in range(0, T, step):
+            out[:, s:s + step] = np.asarray(rows[s:s + step]).T
+            bar.update(min(step, T - s))
+        for c in range(D):
+            col = np.sort(np.asarray(out[c]))             # NaN last
+            out[c] = col
+            n_sorted.append(T - int(np.isnan(col).sum()))
+            bar.update(T // D)
+    out.flush()
+    del out
+    os.replace(tmp, path)
+    return n_sorted

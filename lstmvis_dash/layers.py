@@ -8,6 +8,8 @@ The engine never touches a layer's storage; it asks the layer's access object (`
     layer.select(thr, start, stop, lo, hi) bool (D,): on throughout start:stop, off in lo:start, stop:hi
     layer.raw(start, stop)                 float32 (n, D) raw states
     layer.values(start, stop, transform)   float32 (n, D) transformed values
+    layer.moments()                        cellstats.Moments (exact, mergeable: shards add them)
+    layer.order_stats()                    cellstats.OrderStats (count_le, kth: shards combine them)
 
 Pads are given already clipped to the document (empty ranges when unconstrained). Dense layers read
 the index of `index.py`; other storage (sparse layers, shards) plugs in behind the same methods.
@@ -17,10 +19,39 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernels
-from .index import LayerArrays
-from .thresholds import code_thresholds, raw_thresholds
+from .cellstats import Moments, OrderStats, kth_over_parts
+from .index import LayerArrays, layer_moments, layer_order
+from .thresholds import (code_thresholds, quantile_ranks, ratio_float32, raw_thresholds, zscore_thresholds,
+                         zscore_values)
 
 _BLOCK_BYTES = 16 << 20
+
+
+def cell_thresholds(transform: str, level: float, D: int, moments=None, orders=None) -> np.ndarray:
+    """float32 (D,) raw thresholds of ℓ under `transform`; zscore needs the cells' Moments (over all
+    positions), quantile a list of OrderStats (one per shard; together all positions)."""
+    if transform == "zscore":
+        mu, sigma = moments.mu_sigma()
+        return zscore_thresholds(mu, sigma, level)
+    if transform == "quantile":
+        n = sum(o.n for o in orders)
+        return kth_over_parts(orders, quantile_ranks(n, level))
+    return raw_thresholds(transform, level, D)
+
+
+def transform_values(raw: np.ndarray, transform: str, moments=None, orders=None) -> np.ndarray:
+    """SPEC.md section 1 over raw states (n, D), with the statistics as in cell_thresholds."""
+    if transform == "tanh":
+        return np.tanh(raw)
+    if transform == "zscore":
+        mu, sigma = moments.mu_sigma()
+        return zscore_values(raw, mu, sigma)
+    if transform == "quantile":
+        counts = sum(o.count_le(raw) for o in orders)     # NaN: -1 from every part
+        n = sum(o.n for o in orders)
+        v = ratio_float32(np.maximum(counts, 0), np.maximum(n, 1))
+        return np.where(counts < 0, np.float32(np.nan), v).astype(np.float32)
+    return raw
 
 
 class DenseLayer:
@@ -30,13 +61,40 @@ class DenseLayer:
         self.arrays = arrays
         self.transform = transform
         self.T, self.D = arrays.rows.shape
+        self._moments = self._order = None
+        self._thresholds = {}          # (transform, float32 level) -> thr: a per-process cache
 
     @property
     def fingerprint(self) -> dict:
         return self.arrays.fingerprint
 
+    def moments(self) -> Moments:
+        if self._moments is None:
+            self._moments = layer_moments(self.arrays)
+        return self._moments
+
+    def order_stats(self) -> OrderStats:
+        if self._order is None:
+            self._order = layer_order(self.arrays)
+        return self._order
+
+    def _stats(self, transform: str) -> dict:
+        if transform == "zscore":
+            return {"moments": self.moments()}
+        if transform == "quantile":
+            return {"orders": [self.order_stats()]}
+        return {}
+
     def thresholds(self, transform: str, level: float) -> np.ndarray:
-        return raw_thresholds(transform, level, self.D)
+        key = (transform, float(np.float32(level)))
+        thr = self._thresholds.get(key)
+        if thr is None:
+            thr = cell_thresholds(transform, level, self.D, **self._stats(transform))
+            thr.setflags(write=False)
+            if len(self._thresholds) > 256:
+                self._thresholds.clear()
+            self._thresholds[key] = thr
+        return thr
 
     def on_bits(self, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
         cells = np.asarray(cells, np.int64)
@@ -74,5 +132,4 @@ class DenseLayer:
         return np.array(self.arrays.rows[start:stop], dtype=np.float32)
 
     def values(self, start: int, stop: int, transform: str) -> np.ndarray:
-        raw = self.raw(start, stop)
-        return np.tanh(raw) if transform == "tanh" else raw
+        return transform_values(self.raw(start, stop), transform, **self._stats(transform))

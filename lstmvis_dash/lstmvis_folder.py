@@ -2,7 +2,8 @@
 
 Supported, as that tool's documentation describes them: `files` aliases, `word_sequence` (word ids,
 which start at 1, with a `token id` dict; a line holding only an id stands for the space token),
-`states.types` (each `file::path` becomes a layer; `transform: none` honoured, tanh otherwise) and
+`states.types` (each `file::path` becomes a layer; `transform:` none, zscore or quantile honoured,
+tanh otherwise) and
 `meta` annotations of vis type `discrete` (with a dict, or raw ids) and `scalar`.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import yaml
 
 from .store import AnnotationSource, DatasetParts, LayerSource
+from .thresholds import TRANSFORMS
 
 log = logging.getLogger(__name__)
 _DICT_LINE = re.compile(r"^(.*?)[ \t]+(-?\d+)[ \t]*$")
@@ -100,7 +102,7 @@ def read_lstmvis_folder(folder: Path) -> DatasetParts:
             raise ValueError(f"{cfg_path}: {where}: {path.name} dataset {st['path']!r} must be 2-D (T, D), "
                              f"got shape {shape}")
         transform = st.get("transform", "tanh")
-        found.append((f"{alias}::{st['path']}", path, st["path"], "none" if transform == "none" else "tanh",
+        found.append((f"{alias}::{st['path']}", path, st["path"], transform if transform in TRANSFORMS else "tanh",
                       shape, dtype))
         T = min(T, shape[0])
     layers = {lid: LayerSource(lid, p, h5p, tr, (T, shape[1]), dtype)

@@ -25,11 +25,11 @@ import h5py
 import numpy as np
 
 from .progress import Progress
+from .thresholds import TRANSFORMS
 
 FORMAT_NAME = "lstmvis-dash"
 FORMAT_VERSION = 1
 DATA_FILE = "dataset.h5"
-TRANSFORMS = ("tanh", "none")
 _str_dtype = h5py.string_dtype("utf-8")
 
 

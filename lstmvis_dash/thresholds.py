@@ -23,7 +23,8 @@ def _from_key(k: np.ndarray) -> np.ndarray:
     return np.where(k >= 0, k, k ^ _SIGN).view(np.float32)
 
 
-TRANSFORMS = ("tanh", "none")
+TRANSFORMS = ("tanh", "none", "zscore", "quantile")
+PER_CELL = ("zscore", "quantile")   # transforms whose thresholds need the cells' statistics
 
 
 def check_transform(transform, default: str) -> str:
@@ -37,8 +38,95 @@ def check_transform(transform, default: str) -> str:
 
 
 def raw_thresholds(transform: str, threshold: float, D: int) -> np.ndarray:
-    """float32 (D,): cell c is on at t <=> raw[t, c] >= r[c] (NaN: never on)."""
+    """float32 (D,) for tanh / none: cell c is on at t <=> raw[t, c] >= r[c] (NaN: never on)."""
     return np.full(D, raw_threshold(transform, threshold), np.float32)
+
+
+# -- zscore ------------------------------------------------------------------------------------
+
+def zscore_values(raw: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """SPEC.md section 1: float32((raw - mu) / sigma) in float64, 0 where sigma == 0, NaN stays NaN."""
+    raw64 = np.asarray(raw, np.float32).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = ((raw64 - mu) / np.where(sigma == 0, 1.0, sigma)).astype(np.float32)
+    return np.where((sigma == 0) & ~np.isnan(raw64), np.float32(0), v)
+
+
+def zscore_thresholds(mu: np.ndarray, sigma: np.ndarray, threshold: float) -> np.ndarray:
+    """float32 (D,) r: zscore(raw) >= float32(ℓ) <=> raw >= r, by bisection over the float32 bit
+    patterns of all cells at once (zscore_values is monotone in raw)."""
+    level = np.float32(threshold)
+    D = len(mu)
+    lo = np.full(D, int(_to_key(np.float32(-np.inf))), np.int64)
+    hi = np.full(D, int(_to_key(np.float32(np.inf))), np.int64)
+
+    def on(keys):
+        x = _from_key(keys.astype(np.int32))
+        return zscore_values(x[None, :], mu, sigma)[0] >= level
+
+    out = np.full(D, np.nan, np.float32)
+    low_on, high_on = on(lo), on(hi)
+    out[low_on] = -np.inf
+    todo = high_on & ~low_on
+    while True:
+        step = todo & (hi - lo > 1)               # invariant: off at lo, on at hi
+        if not step.any():
+            break
+        mid = np.where(step, (lo + hi) // 2, hi)
+        m_on = on(mid)
+        hi = np.where(step & m_on, mid, hi)
+        lo = np.where(step & ~m_on, mid, lo)
+    out[todo] = _from_key(hi[todo].astype(np.int32))
+    return out
+
+
+# -- quantile ----------------------------------------------------------------------------------
+
+def ratio_float32(m, n) -> np.ndarray:
+    """float32 (m / n) for integers, rounded once from the exact rational (not through float64,
+    whose rounding can land on a float32 midpoint and round the wrong way from there)."""
+    m = np.asarray(m, np.int64)
+    n = np.asarray(n, np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r64 = m.astype(np.float64) / n
+    f = r64.astype(np.float32)
+    bits = r64.view(np.uint64) if r64.ndim else np.array([r64]).view(np.uint64)
+    risky = np.flatnonzero((bits & np.uint64((1 << 29) - 1)) == np.uint64(1 << 28))
+    if len(risky):
+        f = np.array(f, np.float32, ndmin=1)
+        mm, nn, rr = np.broadcast_to(m, r64.shape).ravel(), np.broadcast_to(n, r64.shape).ravel(), r64.ravel()
+        flat = f.reshape(-1)
+        for i in risky.tolist():
+            num, den = float(rr[i]).as_integer_ratio()      # the float32 midpoint, exactly
+            side = int(mm[i]) * den - num * int(nn[i])       # sign of m/n - midpoint
+            if side:
+                up = np.nextafter(flat[i], np.float32(np.inf)) if flat[i] < rr[i] else flat[i]
+                flat[i] = up if side > 0 else np.nextafter(up, np.float32(-np.inf))
+        f = flat.reshape(r64.shape)
+    return f
+
+
+def quantile_ranks(n: np.ndarray, threshold: float) -> np.ndarray:
+    """int64 (D,) m*: the least m in 1..n with float32(m / n) >= float32(ℓ); 0 where no value can
+    be on (no values, or ℓ above 1). Cell c is then on where raw >= its m*-th smallest value."""
+    level = np.float32(threshold)
+    n = np.asarray(n, np.int64)
+    out = np.zeros(len(n), np.int64)
+    some = n > 0
+    if level > 1:
+        return out
+    lo = np.zeros(len(n), np.int64)        # ratio(lo) < level (lo = 0: below every value's v)
+    hi = n.copy()                          # ratio(hi) = 1 >= level
+    while True:
+        step = some & (hi - lo > 1)
+        if not step.any():
+            break
+        mid = np.where(step, (lo + hi) // 2, hi)
+        m_on = ratio_float32(mid, np.maximum(n, 1)) >= level
+        hi = np.where(step & m_on, mid, hi)
+        lo = np.where(step & ~m_on, mid, lo)
+    out[some] = hi[some]
+    return out
 
 
 def raw_threshold(transform: str, threshold: float) -> np.float32:
@@ -65,27 +153,12 @@ def raw_threshold(transform: str, threshold: float) -> np.float32:
     return _from_key(keys[first:first + 1])[0]
 
 
-# The index quantises raw states at the raw thresholds of this grid of ℓ, so thresholds on the grid
-# (the dashboard's slider steps) need no exact look-ups at all.
+# The slider's grid of ℓ for tanh and none (edges.py has the others): the index puts the raw
+# thresholds of the layer's own grid among its code edges, so those need no exact look-ups.
 GRID = np.round(np.arange(-0.99, 0.995, 0.01), 2)
 
 
-def grid_edges(transform: str) -> np.ndarray:
-    """Strictly increasing float32 raw thresholds of the grid: the index's code boundaries."""
-    edges = np.array([raw_threshold(transform, float(level)) for level in GRID], np.float32)
-    assert np.all(np.diff(edges) > 0)
-    return edges
-
-
 EDGE_SLOTS = 255   # uint8 codes 0..255: at most 255 edges per cell, padded with NaN
-
-
-def pad_edges(edges: np.ndarray, D: int) -> np.ndarray:
-    """(D, EDGE_SLOTS) float32 per-cell edges from one shared row of edges (or per-cell rows)."""
-    edges = np.asarray(edges, np.float32)
-    out = np.full((D, EDGE_SLOTS), np.nan, np.float32)
-    out[:, :edges.shape[-1]] = edges
-    return out
 
 
 def code_thresholds(edges: np.ndarray, thr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

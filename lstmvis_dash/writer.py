@@ -69,7 +69,8 @@ class DatasetWriter:
     `close()` finishes the folder and returns its path; `abort()` (or an exception inside a `with`
     block) removes the partial file and leaves an existing dataset in the folder untouched.
 
-    transforms: {layer_id: "tanh" | "none"} (default "tanh"), or one of them for every layer.
+    transforms: {layer_id: "tanh" | "none" | "zscore" | "quantile"} (default "tanh"), or one of them
+    for every layer.
     dtype: "float32" (memory-mapped when opened) or "float16" (half the disk, converted once into the
     index on first open).
     buffer_bytes: states held in memory before they go to the temporary file.

@@ -5,20 +5,65 @@ array; selection and matching then go through the brute-force reading of test_en
 """
 from __future__ import annotations
 
+import math
+from decimal import Decimal, localcontext
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
 import lstmvis_dash as lv
 from test_engine import doc_ids, hist_rows, ref_match, ref_select, table_rows
 
-ALL_TRANSFORMS = ["tanh", "none"]
+ALL_TRANSFORMS = ["tanh", "none", "zscore", "quantile"]
+
+
+def ref_mu_sigma(column: np.ndarray) -> tuple[float, float]:
+    """Mean and population standard deviation of the non-NaN values, exact, then rounded to float64
+    (the float64 arithmetic of SPEC.md's 'computed in float64' without its summation-order noise)."""
+    x = column[~np.isnan(column)].astype(np.float64)
+    if len(x) == 0:
+        return math.nan, math.nan
+    if np.isinf(x).any():               # what float64 arithmetic gives: inf, -inf or nan, and nan
+        return float(np.sum(x[np.isinf(x)])) if len(set(x[np.isinf(x)].tolist())) == 1 else math.nan, math.nan
+    exact = [Fraction(float(v)) for v in x]
+    mean = sum(exact) / len(exact)
+    var = sum((v - mean) ** 2 for v in exact) / len(exact)
+    with localcontext() as ctx:
+        ctx.prec = 80
+        sigma = float((Decimal(var.numerator) / Decimal(var.denominator)).sqrt())
+    return float(mean), sigma
+
+
+def nearest_float32(q: Fraction) -> np.float32:
+    """The float32 nearest the rational q (ties to even), by comparing exact distances."""
+    f = np.float32(float(q))
+    cands = [np.nextafter(f, np.float32(-np.inf)), f, np.nextafter(f, np.float32(np.inf))]
+    return min(cands, key=lambda c: (abs(Fraction(float(c)) - q), int(np.array(c).view(np.uint32)) & 1))
 
 
 def ref_values(raw: np.ndarray, transform: str) -> np.ndarray:
+    """SPEC.md section 1, cell by cell, value by value."""
     raw32 = np.asarray(raw).astype(np.float32)
     if transform == "tanh":
         return np.tanh(raw32)
-    return raw32
+    if transform == "none":
+        return raw32
+    T, D = raw32.shape
+    out = np.full((T, D), np.nan, np.float32)
+    for c in range(D):
+        col = raw32[:, c]
+        ok = ~np.isnan(col)
+        if transform == "zscore":
+            mu, sigma = ref_mu_sigma(col)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v = ((col.astype(np.float64) - mu) / sigma).astype(np.float32)
+            out[:, c] = np.where(ok, np.float32(0) if sigma == 0 else v, np.nan)
+        else:
+            n = int(ok.sum())
+            for t in np.flatnonzero(ok):
+                out[t, c] = nearest_float32(Fraction(int((col[ok] <= col[t]).sum()), n))
+    return out
 
 
 def ref_on(raw, transform, threshold) -> np.ndarray:
@@ -43,7 +88,7 @@ def check_layer(ds, layer, raw, transform, documents, rng, n_queries=4, levels=N
         on = ref_on(raw, transform, thr)
         length = int(rng.integers(1, min(T, 4) + 1))
         start = int(rng.integers(0, T - length + 1))
-        pl, pr = (int(x) for x in rng.integers(0, 3, size=2))
+        pl, pr = (int(x) for x in rng.integers(0, min(2, T) + 1, size=2))
         got = lv.select(ds, layer, start, start + length, thr, pad_left=pl, pad_right=pr, transform=transform)
         s1 = ref_select(on, doc, start, start + length, pl, pr)
         assert [int(c) for c in got] == s1, (layer, transform, thr, start, pl, pr)
@@ -56,24 +101,56 @@ def check_layer(ds, layer, raw, transform, documents, rng, n_queries=4, levels=N
         assert hist_rows(m) == hist, (layer, transform, thr, cells, pl, pr)
 
 
-@pytest.mark.parametrize("seed", range(8))
+def make_raw(rng, T, D) -> np.ndarray:
+    """Cells of very different scales and offsets, ties, zeros almost everywhere, constant cells,
+    values a few ulps apart, NaN, now and then an infinity or a cell with no values."""
+    kind = rng.choice(["scales", "ties", "sparse", "straddle"])
+    if kind == "scales":
+        raw = rng.normal(size=(T, D)) * 10.0 ** rng.uniform(-3, 3, size=D) + rng.normal(size=D) * 10.0 ** rng.uniform(-2, 3, size=D)
+    elif kind == "ties":
+        raw = rng.choice(np.array([-2.0, -0.5, 0.0, 0.25, 1.0, 3.0]), size=(T, D))
+    elif kind == "sparse":
+        raw = np.where(rng.random((T, D)) < 0.07, rng.exponential(size=(T, D)) * 10.0 ** rng.uniform(-2, 2, size=D), 0.0)
+    else:
+        base = np.float32(rng.normal())
+        raw = np.full((T, D), base, np.float32)
+        for _ in range(3):
+            step = rng.integers(-1, 2, size=(T, D))
+            raw = np.where(step > 0, np.nextafter(raw, np.float32(np.inf)),
+                           np.where(step < 0, np.nextafter(raw, np.float32(-np.inf)), raw))
+    raw = np.asarray(raw, np.float32)
+    if D > 1 and rng.random() < 0.3:
+        raw[:, int(rng.integers(D))] = np.float32(rng.normal())          # constant: sigma == 0
+    if rng.random() < 0.4:
+        raw[rng.random((T, D)) < 0.08] = np.nan
+    if D > 1 and rng.random() < 0.15:
+        raw[:, int(rng.integers(D))] = np.nan                          # a cell with no values
+    if rng.random() < 0.1:
+        raw[int(rng.integers(T)), int(rng.integers(D))] = rng.choice([np.inf, -np.inf])
+    return raw
+
+
+GRID_LEVELS = {"tanh": [0.3, -0.2, 0.5], "none": [0.0, 0.5], "zscore": [-1.0, 0.0, 0.5, 1.5, 2.0],
+               "quantile": [0.01, 0.1, 0.5, 0.9, 0.99, 1.0]}
+
+
+@pytest.mark.parametrize("seed", range(16))
 def test_any_layer_through_any_transform(tmp_path, seed):
     rng = np.random.default_rng(700 + seed)
-    T = int(rng.integers(5, 80))
-    D = int(rng.integers(1, 10))
-    documents = [0] + sorted(rng.choice(np.arange(1, T), size=int(rng.integers(0, 3)), replace=False).tolist())
-    raw = (rng.normal(size=(T, D)) * rng.choice([0.3, 1.0, 5.0], size=D)).astype(np.float32)
-    if seed % 3 == 0:
-        raw[rng.random((T, D)) < 0.1] = np.nan
-    own = {"a": "tanh", "b": "none"}
-    ds = lv.open_dataset(lv.write_dataset(tmp_path / "ds", ["x"] * T, {"a": raw, "b": raw.astype(np.float16)},
-                                          documents=documents, transforms=own))
-    for layer in ("a", "b"):
-        layer_raw = raw if layer == "a" else raw.astype(np.float16)
+    T = int(rng.integers(2, 70)) if seed % 4 else int(rng.integers(1, 5))
+    D = int(rng.integers(1, 9))
+    documents = [0] + sorted(rng.choice(np.arange(1, T), size=int(rng.integers(0, min(3, T - 1) + 1)),
+                                        replace=False).tolist()) if T > 1 else [0]
+    raw = make_raw(rng, T, D)
+    own = {"a": "tanh", "b": "none", "z": "zscore", "q": "quantile"}
+    dtype = {"a": np.float32, "b": np.float16, "z": np.float32 if seed % 2 else np.float16, "q": np.float32}
+    states = {k: raw.astype(dtype[k]) for k in own}
+    ds = lv.open_dataset(lv.write_dataset(tmp_path / "ds", ["x"] * T, states, documents=documents, transforms=own))
+    for layer, layer_raw in states.items():
         # None means the layer's own transform
         np.testing.assert_array_equal(ds.values(layer, 0, T), ref_values(layer_raw, own[layer]))
         for transform in ALL_TRANSFORMS:
-            check_layer(ds, layer, layer_raw, transform, documents, rng)
+            check_layer(ds, layer, layer_raw, transform, documents, rng, levels=GRID_LEVELS[transform])
 
 
 def test_unknown_transform_is_a_value_error(tmp_path):
@@ -83,5 +160,5 @@ def test_unknown_transform_is_a_value_error(tmp_path):
         for call in (lambda: ds.values("L", 0, 2, transform=bad),
                      lambda: lv.select(ds, "L", 0, 2, 0.5, transform=bad),
                      lambda: lv.match(ds, "L", [0], 0.5, transform=bad)):
-            with pytest.raises(ValueError, match="transform must be one of tanh, none"):
+            with pytest.raises(ValueError, match="transform must be one of tanh, none, zscore, quantile"):
                 call()

@@ -1,0 +1,258 @@
+"""Per-cell statistics for the zscore and quantile transforms, exact and mergeable across shards.
+
+zscore (SPEC.md section 1) needs each cell's mean and population standard deviation over all T
+positions. They are kept as exact integers: every float32 value is m * 2**(e - 150) with an integer
+m < 2**24, so the sum of the values and the sum of their squares are integers times 2**-149 and
+2**-298, accumulated without rounding (`Moments`). Two shards' moments add; mu and sigma are then
+the float64 values nearest the exact mean and standard deviation, whatever the order the values
+were read in, in one folder or in many.
+
+quantile needs order statistics (`OrderStats`): each cell's non-NaN values sorted, which answers
+"how many values <= x" (shards add those counts) and "the m-th smallest" directly.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from .kernels import _value
+
+_E_BINS = 256
+
+
+@njit(cache=True, nogil=True)
+def _add_exact(x, c, s_bins, qh_bins, ql_bins, counts):
+    """Adds one float32 value of cell c to the integer bins (counts: n, +inf, -inf)."""
+    bits = np.int64(np.float32(x).view(np.int32)) & 0xFFFFFFFF
+    e = (bits >> 23) & 0xFF
+    if e == 255:
+        if bits & 0x7FFFFF:
+            return                                   # NaN: not counted
+        counts[c, 1 + (bits >> 31)] += 1             # +inf, -inf
+        counts[c, 0] += 1
+        return
+    m = bits & 0x7FFFFF
+    if e == 0:
+        e = 1                                        # subnormal: m * 2**(1 - 150)
+    else:
+        m |= 0x800000
+    counts[c, 0] += 1
+    if m == 0:
+        return
+    s_bins[c, e] += -m if bits >> 31 else m
+    sq = m * m
+    qh_bins[c, e] += sq >> 24
+    ql_bins[c, e] += sq & 0xFFFFFF
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def dense_moment_bins(rows, s_bins, qh_bins, ql_bins, counts):
+    """Accumulates the rows (n, D) into the bins; cells in parallel (each owns its bins)."""
+    n, D = rows.shape
+    for c in prange(D):
+        for t in range(n):
+            _add_exact(_value(rows[t, c]), c, s_bins, qh_bins, ql_bins, counts)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def column_moment_bins(indptr, data, s_bins, qh_bins, ql_bins, counts):
+    """The same over the stored values of CSC columns (values not stored are 0: not added here)."""
+    D = len(indptr) - 1
+    for c in prange(D):
+        for k in range(indptr[c], indptr[c + 1]):
+            _add_exact(_value(data[k]), c, s_bins, qh_bins, ql_bins, counts)
+
+
+def new_bins(D: int):
+    z = lambda: np.zeros((D, _E_BINS), np.int64)   # noqa: E731
+    return z(), z(), z(), np.zeros((D, 3), np.int64)
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Exact per-cell moments: n non-NaN values, the counts of +inf and -inf among them, and the
+    exact sums S = sum(x) * 2**149 and Q = sum(x*x) * 2**298 (Python ints, one per cell)."""
+    n: np.ndarray                   # int64 (D,)
+    pos_inf: np.ndarray             # int64 (D,)
+    neg_inf: np.ndarray             # int64 (D,)
+    s: tuple                        # exact integer sums of the finite values
+    q: tuple
+
+    @classmethod
+    def from_bins(cls, s_bins, qh_bins, ql_bins, counts, extra_n=None) -> "Moments":
+        """extra_n: values not in the bins that are exactly 0 (a sparse layer's unstored entries)."""
+        s, q = [], []
+        for c in range(s_bins.shape[0]):
+            es = np.flatnonzero(s_bins[c] | qh_bins[c] | ql_bins[c])
+            s.append(sum(int(s_bins[c, e]) << int(e - 1) for e in es))
+            q.append(sum((int(qh_bins[c, e]) << int(2 * e + 22)) + (int(ql_bins[c, e]) << int(2 * e - 2))
+                         for e in es))
+        n = counts[:, 0].copy()
+        if extra_n is not None:
+            n += np.asarray(extra_n, np.int64)
+        return cls(n, counts[:, 1].copy(), counts[:, 2].copy(), tuple(s), tuple(q))
+
+    def __add__(self, other: "Moments") -> "Moments":
+        """The moments of two stretches of positions together (shards)."""
+        return Moments(self.n + other.n, self.pos_inf + other.pos_inf, self.neg_inf + other.neg_inf,
+                       tuple(a + b for a, b in zip(self.s, other.s)),
+                       tuple(a + b for a, b in zip(self.q, other.q)))
+
+    def mu_sigma(self) -> tuple[np.ndarray, np.ndarray]:
+        """float64 (D,) mean and population standard deviation (ddof = 0) of the non-NaN values,
+        each the float64 nearest the exact value. An infinite value makes mu +-inf (or NaN with
+        both signs) and sigma NaN, as float64 arithmetic would; no values give NaN."""
+        D = len(self.n)
+        mu = np.full(D, np.nan)
+        sigma = np.full(D, np.nan)
+        for c in range(D):
+            n = int(self.n[c])
+            if n == 0:
+                continue
+            pinf, ninf = int(self.pos_inf[c]), int(self.neg_inf[c])
+            if pinf or ninf:
+                mu[c] = math.inf if not ninf else (-math.inf if not pinf else math.nan)
+                continue
+            mu[c] = self.s[c] / (n << 149)                       # int / int: correctly rounded
+            sigma[c] = _sqrt_ratio(n * self.q[c] - self.s[c] * self.s[c], n << 149)
+        return mu, sigma
+
+    def to_json(self) -> dict:
+        return {"n": self.n.tolist(), "pos_inf": self.pos_inf.tolist(), "neg_inf": self.neg_inf.tolist(),
+                "s": [format(v, "x") for v in self.s], "q": [format(v, "x") for v in self.q]}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Moments":
+        arr = lambda k: np.asarray(d[k], np.int64)   # noqa: E731
+        return cls(arr("n"), arr("pos_inf"), arr("neg_inf"),
+                   tuple(int(v, 16) for v in d["s"]), tuple(int(v, 16) for v in d["q"]))
+
+
+def _sqrt_ratio(v: int, d: int) -> float:
+    """The float64 nearest sqrt(v) / d for integers v >= 0, d > 0.
+
+    sqrt(v * 4**p) is computed to 120+ bits with an integer square root; when it is not exact, a
+    sticky half unit stands for the discarded part, so the one rounding (the int division) is right.
+    """
+    if v <= 0:
+        return 0.0
+    p = max(0, 125 - v.bit_length() // 2)
+    scaled = v << (2 * p)
+    r = math.isqrt(scaled)
+    if r * r != scaled:
+        r, p = 2 * r + 1, p + 1
+    return r / (d << p)
+
+
+# -- order statistics ----------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _count_le_cell(vals, lo, k, x):
+    """How many of the k sorted values vals[lo:lo+k] are <= x (x not NaN)."""
+    a, b = 0, k
+    while a < b:
+        h = (a + b) >> 1
+        if _value(vals[lo + h]) <= x:
+            a = h + 1
+        else:
+            b = h
+    return a
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _count_le(vals, offsets, n_sorted, zeros, X):
+    """out[w, c] = #{values of cell c <= X[w, c]}, the cell's values being its n_sorted[c] sorted
+    values from vals[offsets[c]] and zeros[c] more that are 0.0; -1 where X is NaN."""
+    W, D = X.shape
+    out = np.empty((W, D), np.int64)
+    for c in prange(D):
+        for w in range(W):
+            x = X[w, c]
+            if x != x:
+                out[w, c] = -1
+            else:
+                out[w, c] = _count_le_cell(vals, offsets[c], n_sorted[c], x) + (zeros[c] if x >= 0 else 0)
+    return out
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _kth(vals, offsets, n_sorted, zeros, m):
+    """The m[c]-th smallest (from 1) value of each cell, with the zeros in their place; NaN for m = 0."""
+    D = len(m)
+    out = np.empty(D, np.float32)
+    for c in prange(D):
+        r = m[c]
+        if r <= 0:
+            out[c] = np.nan
+            continue
+        neg = 0
+        if zeros[c]:                                   # stored values below 0 come first
+            a, b = 0, n_sorted[c]
+            while a < b:
+                h = (a + b) >> 1
+                if _value(vals[offsets[c] + h]) < 0:
+                    a = h + 1
+                else:
+                    b = h
+            neg = a
+        if r <= neg:
+            out[c] = _value(vals[offsets[c] + r - 1])
+        elif r <= neg + zeros[c]:
+            out[c] = 0.0
+        else:
+            out[c] = _value(vals[offsets[c] + r - 1 - zeros[c]])
+    return out
+
+
+@dataclass(frozen=True)
+class OrderStats:
+    """Each cell's non-NaN values in sorted order: n_sorted[c] values from vals[offsets[c]] (float32,
+    or float16 as uint16 bits), plus zeros[c] values 0.0 not stored (a sparse layer's)."""
+    vals: np.ndarray
+    offsets: np.ndarray
+    n_sorted: np.ndarray
+    zeros: np.ndarray
+
+    @property
+    def n(self) -> np.ndarray:
+        """Non-NaN values per cell."""
+        return self.n_sorted + self.zeros
+
+    def count_le(self, X: np.ndarray) -> np.ndarray:
+        """int64, X's shape ((D,) or (W, D)): how many of the cell's values are <= X; -1 for NaN X."""
+        X = np.asarray(X, np.float32)
+        out = _count_le(self.vals, self.offsets, self.n_sorted, self.zeros, np.atleast_2d(X))
+        return out.reshape(X.shape)
+
+    def kth(self, m: np.ndarray) -> np.ndarray:
+        """float32 (D,): the m[c]-th smallest value of cell c (m from 1; NaN where m == 0)."""
+        return _kth(self.vals, self.offsets, self.n_sorted, self.zeros, np.asarray(m, np.int64))
+
+
+def kth_over_parts(parts: list, m: np.ndarray) -> np.ndarray:
+    """The m[c]-th smallest value of each cell over several OrderStats together (shards): the least
+    float32 x with sum(count_le(x)) >= m, by bisection over float32 bit patterns, all cells at once.
+    One part is read directly."""
+    m = np.asarray(m, np.int64)
+    if len(parts) == 1:
+        return parts[0].kth(m)
+    from .thresholds import _from_key, _to_key
+    D = len(m)
+    lo = np.full(D, int(_to_key(np.float32(-np.inf))) - 1, np.int64)     # count(lo) < m
+    hi = np.full(D, int(_to_key(np.float32(np.inf))), np.int64)          # count(+inf) = n >= m
+    count = lambda keys: sum(p.count_le(_from_key(keys.astype(np.int32))) for p in parts)  # noqa: E731
+    todo = m > 0
+    while True:
+        step = todo & (hi - lo > 1)
+        if not step.any():
+            break
+        mid = np.where(step, (lo + hi) // 2, hi)
+        ok = count(mid) >= m
+        hi = np.where(step & ok, mid, hi)
+        lo = np.where(step & ~ok, mid, lo)
+    out = np.full(D, np.nan, np.float32)
+    out[todo] = _from_key(hi[todo].astype(np.int32))
+    return out
