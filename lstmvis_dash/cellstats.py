@@ -16,54 +16,87 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 from .kernels import _value
 
 _E_BINS = 256
 
 
-@njit(cache=True, nogil=True)
-def _add_exact(x, c, s_bins, qh_bins, ql_bins, counts):
-    """Adds one float32 value of cell c to the integer bins (counts: n, +inf, -inf)."""
-    bits = np.int64(np.float32(x).view(np.int32)) & 0xFFFFFFFF
-    e = (bits >> 23) & 0xFF
-    if e == 255:
-        if bits & 0x7FFFFF:
-            return                                   # NaN: not counted
-        counts[c, 1 + (bits >> 31)] += 1             # +inf, -inf
-        counts[c, 0] += 1
-        return
-    m = bits & 0x7FFFFF
-    if e == 0:
-        e = 1                                        # subnormal: m * 2**(1 - 150)
-    else:
-        m |= 0x800000
+def _parts(u):
+    """(kind, e, m, negative) of a float32 (uint32 bits) or float16 (uint16 bits): the value is
+    (-1)**negative * m * 2**(e - 150), m < 2**24; kind 0 finite, 1 infinite, 2 NaN."""
+
+
+@overload(_parts)
+def _parts_impl(u):
+    if isinstance(u, types.Integer) and u.bitwidth == 32:
+        def f32(u):
+            e = np.int64((u >> 23) & 0xFF)
+            m = np.int64(u & 0x7FFFFF)
+            if e == 255:
+                return (2 if m else 1), e, m, (u >> 31) != 0
+            if e == 0:
+                e = 1                                # subnormal
+            else:
+                m |= 0x800000
+            return 0, e, m, (u >> 31) != 0
+        return f32
+    if isinstance(u, types.Integer) and u.bitwidth == 16:
+        def f16(u):
+            e = np.int64((u >> 10) & 0x1F)
+            m = np.int64(u & 0x3FF)
+            if e == 31:
+                return (2 if m else 1), e, m, (u >> 15) != 0
+            if e == 0:                               # subnormal: m * 2**-24 = (m << 13) * 2**(113 - 150)
+                return 0, np.int64(113), m << 13, (u >> 15) != 0
+            return 0, e + 112, (m | 0x400) << 13, (u >> 15) != 0
+        return f16
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_bits(u, c, s_bins, qh_bins, ql_bins, counts):
+    """Adds one value (its bits) of cell c to the integer bins (counts: n, +inf, -inf)."""
+    kind, e, m, negative = _parts(u)
+    if kind == 2:
+        return                                       # NaN: not counted
     counts[c, 0] += 1
-    if m == 0:
+    if kind == 1:
+        counts[c, 2 if negative else 1] += 1
         return
-    s_bins[c, e] += -m if bits >> 31 else m
+    s_bins[c, e] += -m if negative else m
     sq = m * m
     qh_bins[c, e] += sq >> 24
     ql_bins[c, e] += sq & 0xFFFFFF
 
 
+def as_bits(values: np.ndarray) -> np.ndarray:
+    """float32 / float16 values as the unsigned bits the moment kernels read."""
+    values = np.asarray(values)
+    if values.dtype == np.float16:
+        return np.ascontiguousarray(values).view(np.uint16)
+    return np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+
+
 @njit(cache=True, parallel=True, nogil=True)
-def dense_moment_bins(rows, s_bins, qh_bins, ql_bins, counts):
-    """Accumulates the rows (n, D) into the bins; cells in parallel (each owns its bins)."""
-    n, D = rows.shape
-    for c in prange(D):
+def dense_moment_bins(bits, s_bins, qh_bins, ql_bins, counts):
+    """Accumulates rows (n, D) (as_bits) into the bins; groups of 64 cells in parallel (each owns
+    its bins), reading each row's stretch of the group's cells in turn."""
+    n, D = bits.shape
+    for g in prange((D + 63) // 64):
         for t in range(n):
-            _add_exact(_value(rows[t, c]), c, s_bins, qh_bins, ql_bins, counts)
+            for c in range(g * 64, min(D, g * 64 + 64)):
+                _add_bits(bits[t, c], c, s_bins, qh_bins, ql_bins, counts)
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def column_moment_bins(indptr, data, s_bins, qh_bins, ql_bins, counts):
+def column_moment_bins(indptr, bits, s_bins, qh_bins, ql_bins, counts):
     """The same over the stored values of CSC columns (values not stored are 0: not added here)."""
     D = len(indptr) - 1
     for c in prange(D):
         for k in range(indptr[c], indptr[c + 1]):
-            _add_exact(_value(data[k]), c, s_bins, qh_bins, ql_bins, counts)
+            _add_bits(bits[k], c, s_bins, qh_bins, ql_bins, counts)
 
 
 def new_bins(D: int):

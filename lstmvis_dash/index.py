@@ -27,7 +27,7 @@ import numpy as np
 from .progress import Progress
 from .store import INDEX_DIRNAME, LayerSource
 from .kernels import PARALLEL_LOCK, as_kernel_rows, quantise_rows
-from .cellstats import Moments, OrderStats, dense_moment_bins, new_bins
+from .cellstats import Moments, OrderStats, as_bits, dense_moment_bins, new_bins
 from .edges import QUANTILE_GRID, ZSCORE_GRID, fill_edges, shared_grid
 from .thresholds import EDGE_SLOTS, GRID, quantile_ranks, zscore_thresholds
 
@@ -233,7 +233,7 @@ def layer_moments(arrays: LayerArrays) -> Moments:
                 step = max(1, _BLOCK_BYTES // (4 * D))
                 with Progress(f"statistics of layer {arrays.src.id}", T) as bar:
                     for s in range(0, T, step):
-                        block = as_kernel_rows(np.asarray(rows[s:s + step]))
+                        block = as_bits(np.asarray(rows[s:s + step]))
                         with PARALLEL_LOCK:
                             dense_moment_bins(block, *bins)
                         bar.update(len(block))

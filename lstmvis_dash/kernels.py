@@ -75,10 +75,9 @@ def quantise_rows(rows, edges, out):
         for t in range(blk * 64, min(n, blk * 64 + 64)):
             for c in range(D):
                 x = _value(rows[t, c])
-                e = edges[c]
                 pos = 0
                 for step in (128, 64, 32, 16, 8, 4, 2, 1):
-                    pos += step * (e[pos + step - 1] <= x)
+                    pos += step * (edges[c, pos + step - 1] <= x)
                 out[c, t] = 0 if x != x else pos
 
 
