@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 
 from . import index as _index
-from .layers import DenseLayer
+from .layers import DenseLayer, SparseLayer
 from .store import DatasetParts
 from .thresholds import check_transform
 
@@ -90,8 +90,8 @@ class Dataset:
         return self._vocab
 
     # -- states ------------------------------------------------------------------------------
-    def arrays(self, layer: str) -> _index.LayerArrays:
-        """Row and column memory maps of a layer; rebuilt when the source file changed."""
+    def arrays(self, layer: str) -> _index.LayerArrays | _index.SparseArrays:
+        """Memory maps of a layer's storage and index; rebuilt when the source file changed."""
         src = self.layer_source(layer)
         if self._pid != os.getpid():
             self._pid, self._arrays, self._layers = os.getpid(), {}, {}
@@ -105,18 +105,20 @@ class Dataset:
             if all(cached.fingerprint.get(k) == v for k, v in key.items()):
                 return cached
         try:
-            arrays = _index.layer_arrays(src, _index.index_dir(self.folder))
+            build = _index.sparse_arrays if src.kind == "sparse" else _index.layer_arrays
+            arrays = build(src, _index.index_dir(self.folder))
         except OSError as e:
             raise ValueError(f"dataset {self.name!r}: cannot read layer {layer!r} ({e})") from None
         self._arrays[layer] = arrays
         return arrays
 
-    def layer(self, layer: str) -> DenseLayer:
+    def layer(self, layer: str) -> DenseLayer | SparseLayer:
         """The layer's access object for the engine (layers.py), per process, rebuilt with the index."""
         arrays = self.arrays(layer)
         cached = self._layers.get(layer)
         if cached is None or cached.arrays is not arrays:
-            cached = self._layers[layer] = DenseLayer(arrays, self.transform(layer))
+            kind = SparseLayer if self.layer_source(layer).kind == "sparse" else DenseLayer
+            cached = self._layers[layer] = kind(arrays, self.transform(layer))
         return cached
 
     def raw(self, layer: str, start: int, stop: int) -> np.ndarray:

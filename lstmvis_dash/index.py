@@ -25,9 +25,10 @@ import h5py
 import numpy as np
 
 from .progress import Progress
+from .sparse import PARTS
 from .store import INDEX_DIRNAME, LayerSource
 from .kernels import PARALLEL_LOCK, as_kernel_rows, quantise_rows
-from .cellstats import Moments, OrderStats, as_bits, dense_moment_bins, new_bins
+from .cellstats import Moments, OrderStats, as_bits, column_moment_bins, dense_moment_bins, new_bins
 from .edges import QUANTILE_GRID, ZSCORE_GRID, fill_edges, shared_grid
 from .thresholds import EDGE_SLOTS, GRID, quantile_ranks, zscore_thresholds
 
@@ -61,7 +62,7 @@ def fingerprint(src: LayerSource) -> dict:
     st = os.stat(src.file)
     return {"file": str(Path(src.file).resolve()), **stat_key(st),
             "h5path": src.h5path, "shape": list(src.shape), "dtype": str(np.dtype(src.dtype)),
-            "transform": src.transform, "codes": "uint8-cell-v2", "rows": str(rows_dtype(src))}
+            "transform": src.transform, "codes": "uint8-cell-v2", "rows": str(rows_dtype(src)), "kind": src.kind}
 
 
 def _slug(layer_id: str) -> str:
@@ -180,6 +181,54 @@ def layer_arrays(src: LayerSource, idx: Path) -> LayerArrays:
     return LayerArrays(rows, codes, edges, fp, src, idx)
 
 
+@dataclass(frozen=True)
+class SparseArrays:
+    """A sparse layer's CSR and CSC arrays (sparse.py), memory-mapped."""
+    csr_indptr: np.ndarray
+    csr_indices: np.ndarray
+    csr_data: np.ndarray
+    csc_indptr: np.ndarray
+    csc_indices: np.ndarray
+    csc_data: np.ndarray
+    fingerprint: dict
+    src: LayerSource
+    idx: Path
+
+
+def sparse_arrays(src: LayerSource, idx: Path) -> SparseArrays:
+    """Memory maps of a sparse layer's arrays: straight from the HDF5 file when stored plainly,
+    else (gzip) converted once into the index folder."""
+    fp = fingerprint(src)
+    slug = _slug(src.id)
+    T, D = src.shape
+    maps = {}
+    with _locked(idx, slug), h5py.File(src.file, "r") as f:
+        g = f[src.h5path]
+        for name in PARTS:
+            d = g[name]
+            offset = d.id.get_offset()
+            if d.size == 0:
+                maps[name] = np.zeros(0, d.dtype)
+            elif d.chunks is None and not d.compression and offset is not None and d.dtype.byteorder in "<=|":
+                maps[name] = np.memmap(src.file, dtype=d.dtype, mode="r", offset=offset, shape=d.shape)
+            else:
+                path = idx / f"{name}-{slug}.npy"
+                if not _valid(path.with_suffix(".json"), fp):
+                    _build(path, d.shape, d.dtype, lambda out, _l, d=d: _copy_1d(d, out), fp, "")
+                maps[name] = np.load(path, mmap_mode="r")
+    nnz = len(maps["csr_data"])
+    if (len(maps["csr_indptr"]) != T + 1 or len(maps["csc_indptr"]) != D + 1 or len(maps["csc_data"]) != nnz
+            or len(maps["csr_indices"]) != nnz or len(maps["csc_indices"]) != nnz):
+        raise ValueError(f"{src.file}: sparse layer {src.id!r} is malformed (array lengths disagree)")
+    return SparseArrays(**maps, fingerprint=fp, src=src, idx=idx)
+
+
+def _copy_1d(d, out) -> None:
+    step = _BLOCK_BYTES // max(1, d.dtype.itemsize)
+    for s in range(0, d.shape[0], step):
+        out[s:s + step] = d[s:s + step]
+
+
 _SAMPLE_BYTES = 64 << 20
 
 
@@ -227,22 +276,30 @@ def layer_moments(arrays: LayerArrays) -> Moments:
         with _locked(arrays.idx, slug + ".stats"):
             payload = _read_meta(path, arrays.fingerprint)
             if payload is None:
-                rows = arrays.rows
-                T, D = rows.shape
-                bins = new_bins(D)
-                step = max(1, _BLOCK_BYTES // (4 * D))
-                with Progress(f"statistics of layer {arrays.src.id}", T) as bar:
-                    for s in range(0, T, step):
-                        block = as_bits(np.asarray(rows[s:s + step]))
-                        with PARALLEL_LOCK:
-                            dense_moment_bins(block, *bins)
-                        bar.update(len(block))
-                payload = Moments.from_bins(*bins).to_json()
+                payload = _moments_pass(arrays)
                 _write_meta(path, arrays.fingerprint, payload)
     return Moments.from_json(payload)
 
 
-def layer_order(arrays: LayerArrays) -> OrderStats:
+def _moments_pass(arrays) -> dict:
+    T, D = arrays.src.shape
+    bins = new_bins(D)
+    if isinstance(arrays, SparseArrays):
+        with PARALLEL_LOCK:
+            column_moment_bins(arrays.csc_indptr, as_bits(arrays.csc_data), *bins)
+        return Moments.from_bins(*bins, extra_n=T - np.diff(arrays.csc_indptr)).to_json()
+    rows = arrays.rows
+    step = max(1, _BLOCK_BYTES // (4 * D))
+    with Progress(f"statistics of layer {arrays.src.id}", T) as bar:
+        for s in range(0, T, step):
+            block = as_bits(np.asarray(rows[s:s + step]))
+            with PARALLEL_LOCK:
+                dense_moment_bins(block, *bins)
+            bar.update(len(block))
+    return Moments.from_bins(*bins).to_json()
+
+
+def layer_order(arrays) -> OrderStats:
     """Each cell's values sorted (D, T), NaN last: the quantile transform's order statistics.
     Built on first use (a transposed copy the size of the rows, then one sort per cell)."""
     slug = _slug(arrays.src.id)
@@ -257,6 +314,13 @@ def layer_order(arrays: LayerArrays) -> OrderStats:
                 _write_meta(meta, arrays.fingerprint, n_sorted)
     vals = np.load(path, mmap_mode="r")
     T, D = arrays.src.shape
+    if isinstance(arrays, SparseArrays):
+        stored = np.diff(arrays.csc_indptr)
+        if vals.shape != (int(arrays.csc_indptr[-1]),):
+            raise ValueError(f"order statistics of layer {arrays.src.id!r} in {arrays.idx} have the wrong "
+                             "shape; delete them to rebuild")
+        return OrderStats(as_kernel_rows(vals), arrays.csc_indptr[:-1].copy(), np.asarray(n_sorted, np.int64),
+                          T - stored)
     if vals.shape != (D, T):
         raise ValueError(f"order statistics of layer {arrays.src.id!r} in {arrays.idx} have the wrong shape; "
                          "delete them to rebuild")
@@ -264,7 +328,18 @@ def layer_order(arrays: LayerArrays) -> OrderStats:
                       np.asarray(n_sorted, np.int64), np.zeros(D, np.int64))
 
 
-def _build_order(arrays: LayerArrays, path: Path) -> list:
+def _build_order(arrays, path: Path) -> list:
+    if isinstance(arrays, SparseArrays):         # each column's stored values, sorted, NaN last
+        indptr = arrays.csc_indptr
+        vals = np.array(arrays.csc_data)
+        n_sorted = []
+        for c in range(len(indptr) - 1):
+            col = np.sort(vals[indptr[c]:indptr[c + 1]])
+            vals[indptr[c]:indptr[c + 1]] = col
+            n_sorted.append(len(col) - int(np.isnan(col).sum()))
+        np.save(path.with_suffix(".tmp.npy"), vals)
+        os.replace(path.with_suffix(".tmp.npy"), path)
+        return n_sorted
     rows = arrays.rows
     T, D = rows.shape
     tmp = path.with_suffix(".tmp.npy")

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels
+import numba
+
+from . import kernels, sparse_kernels
 from .cellstats import Moments, OrderStats, kth_over_parts
 from .index import LayerArrays, layer_moments, layer_order
 from .thresholds import (code_thresholds, quantile_ranks, ratio_float32, raw_thresholds, zscore_thresholds,
@@ -54,13 +56,13 @@ def transform_values(raw: np.ndarray, transform: str, moments=None, orders=None)
     return raw
 
 
-class DenseLayer:
-    """A (T, D) layer stored dense: raw rows (T, D) and the uint8 column index (D, T)."""
+class _Layer:
+    """What every storage shares: statistics, thresholds and values through a transform."""
 
-    def __init__(self, arrays: LayerArrays, transform: str):
+    def __init__(self, arrays, transform: str):
         self.arrays = arrays
         self.transform = transform
-        self.T, self.D = arrays.rows.shape
+        self.T, self.D = arrays.src.shape
         self._moments = self._order = None
         self._thresholds = {}          # (transform, float32 level) -> thr: a per-process cache
 
@@ -95,6 +97,13 @@ class DenseLayer:
                 self._thresholds.clear()
             self._thresholds[key] = thr
         return thr
+
+    def values(self, start: int, stop: int, transform: str) -> np.ndarray:
+        return transform_values(self.raw(start, stop), transform, **self._stats(transform))
+
+
+class DenseLayer(_Layer):
+    """A (T, D) layer stored dense: raw rows (T, D) and the uint8 column index (D, T)."""
 
     def on_bits(self, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
         cells = np.asarray(cells, np.int64)
@@ -131,5 +140,53 @@ class DenseLayer:
     def raw(self, start: int, stop: int) -> np.ndarray:
         return np.array(self.arrays.rows[start:stop], dtype=np.float32)
 
-    def values(self, start: int, stop: int, transform: str) -> np.ndarray:
-        return transform_values(self.raw(start, stop), transform, **self._stats(transform))
+    def on_counts(self, positions: np.ndarray, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
+        """int64 per position: how many of `cells` are on there."""
+        raw = np.asarray(self.arrays.rows[positions], np.float32)[:, cells]
+        with np.errstate(invalid="ignore"):
+            return (raw >= thr[cells]).sum(axis=1).astype(np.int64)
+
+
+class SparseLayer(_Layer):
+    """A (T, D) layer stored sparse (sparse.py): columns for S1 bitsets, rows for the rest."""
+
+    def _rows(self):
+        a = self.arrays
+        return a.csr_indptr, a.csr_indices, kernels.as_kernel_rows(a.csr_data)
+
+    def on_bits(self, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
+        a = self.arrays
+        cells = np.asarray(cells, np.int64)
+        with kernels.PARALLEL_LOCK:
+            return sparse_kernels.sparse_on_bits(a.csc_indptr, a.csc_indices, kernels.as_kernel_rows(a.csc_data),
+                                                 cells, np.ascontiguousarray(thr[cells]), self.T)
+
+    def s2_sizes(self, thr, a, b, lo, hi) -> np.ndarray:
+        with kernels.PARALLEL_LOCK:
+            return sparse_kernels.sparse_s2_sizes(*self._rows(), np.asarray(thr, np.float32), a, b, lo, hi,
+                                                  4 * numba.get_num_threads())
+
+    def select(self, thr, start: int, stop: int, lo: int, hi: int) -> np.ndarray:
+        return sparse_kernels.sparse_select(*self._rows(), np.asarray(thr, np.float32), start, stop, lo, hi)
+
+    def raw(self, start: int, stop: int) -> np.ndarray:
+        return sparse_kernels.sparse_rows(*self._rows(), start, stop, self.D)
+
+    def on_counts(self, positions: np.ndarray, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
+        """int64 per position: how many of `cells` are on there (stored values, and the 0.0 of
+        cells with thr <= 0 where nothing is stored)."""
+        a = self.arrays
+        positions = np.asarray(positions, np.int64)
+        want = np.zeros(self.D, bool)
+        want[cells] = True
+        low = want & (thr <= 0)
+        starts, stops = a.csr_indptr[positions], a.csr_indptr[positions + 1]
+        owner = np.repeat(np.arange(len(positions)), stops - starts)
+        entry = np.concatenate([np.arange(x, y) for x, y in zip(starts.tolist(), stops.tolist())] or [[]]).astype(np.int64)
+        cols = np.asarray(a.csr_indices[entry], np.int64)
+        vals = np.asarray(a.csr_data[entry], np.float32)
+        with np.errstate(invalid="ignore"):
+            on = want[cols] & (vals >= thr[cols])
+        stored_low = low[cols]
+        return (np.bincount(owner, weights=on, minlength=len(positions)).astype(np.int64) + int(low.sum())
+                - np.bincount(owner, weights=stored_low, minlength=len(positions)).astype(np.int64))

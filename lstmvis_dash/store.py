@@ -6,6 +6,7 @@ A dataset folder written by `write_dataset` holds one HDF5 file, `dataset.h5`:
     /tokens/vocab        str   (V,)
     /documents           int64 (n,)    sorted document start offsets, the first is 0
     /states/<k>          (T, D)        float32 or float16, attrs: id, transform
+                         or a group holding a sparse layer (sparse.py)
     /annotations/<k>     attrs: name, kind ("categorical" | "scalar"), value_type
         ids int32 (T,) + labels str (L,)   for categorical annotations
         values float32 (T,)                for scalar annotations
@@ -25,6 +26,7 @@ import h5py
 import numpy as np
 
 from .progress import Progress
+from .sparse import is_sparse, to_csr, write_group
 from .thresholds import TRANSFORMS
 
 FORMAT_NAME = "lstmvis-dash"
@@ -42,6 +44,7 @@ class LayerSource:
     transform: str
     shape: tuple
     dtype: np.dtype
+    kind: str = "dense"        # or "sparse" (sparse.py): h5path is then the group
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,8 @@ def write_dataset(path, tokens: Sequence[str], states: Mapping[str, np.ndarray],
                   compression: str | None = None) -> Path:
     """Write a dataset folder that `open_dataset` reads; ValueError on inconsistent input.
 
-    States keep float16 when given float16 and are stored as float32 otherwise.
+    States keep float16 when given float16 and are stored as float32 otherwise. A layer given as a
+    scipy.sparse matrix is stored sparse (sparse.py); its default transform is "none".
     `compression="gzip"` makes a small folder for shipping; it is unpacked once on first open.
     """
     path = Path(path)
@@ -158,6 +162,9 @@ def write_dataset(path, tokens: Sequence[str], states: Mapping[str, np.ndarray],
             raise ValueError(f"transforms[{lid!r}] must be one of {TRANSFORMS}, got {tr!r}")
     arrays = {}
     for lid, arr in zip(layer_ids, states.values()):
+        if is_sparse(arr):
+            arrays[lid] = to_csr(arr, f"states[{lid!r}]", T)
+            continue
         if not hasattr(arr, "shape") or not hasattr(arr, "dtype"):
             try:
                 arr = np.asarray(arr)
@@ -210,6 +217,11 @@ def write_dataset(path, tokens: Sequence[str], states: Mapping[str, np.ndarray],
         f.create_dataset("tokens/vocab", data=list(vocab), dtype=_str_dtype)
         f.create_dataset("documents", data=docs)
         for k, (lid, arr) in enumerate(arrays.items()):
+            if is_sparse(arr):
+                g = f.create_group(f"states/{k}")
+                write_group(g, arr, compression)
+                g.attrs.update(id=lid, transform=transforms.get(lid, "none"))
+                continue
             dtype = np.float16 if np.dtype(arr.dtype) == np.float16 else np.float32
             opts = dict(compression="gzip", shuffle=True, chunks=(min(T, 4096), arr.shape[1])) \
                 if compression else {}
@@ -270,6 +282,11 @@ def read_own_folder(folder: Path) -> DatasetParts:
             for key in sorted(f["states"], key=int):
                 d = f["states"][key]
                 lid = str(d.attrs["id"])
+                if isinstance(d, h5py.Group):
+                    layers[lid] = LayerSource(lid, file, d.name, str(d.attrs.get("transform", "none")),
+                                              tuple(int(x) for x in d.attrs["shape"]), d["csr_data"].dtype,
+                                              "sparse")
+                    continue
                 layers[lid] = LayerSource(lid, file, d.name, str(d.attrs.get("transform", "tanh")),
                                           tuple(d.shape), d.dtype)
             annos = {}
