@@ -208,6 +208,10 @@ def range_patterns(ds: Dataset, layer: str, starts: np.ndarray, stops: np.ndarra
     layer_access = ds.layer(layer)
     thr = layer_access.thresholds(ds.transform(layer), threshold)
     arrays = layer_access.arrays
+    if not hasattr(arrays, "codes"):            # a sparse layer: each range from its rows
+        for i, (a, b) in enumerate(zip(starts.tolist(), stops.tolist())):
+            out[i] = layer_access.select(thr, a, b, a, b)
+        return out
     k, ambiguous = code_thresholds(arrays.edges, thr)
     unsure = np.zeros(len(starts), dtype=bool)
     block = max(1, _BLOCK_ROWS_BYTES // D)

@@ -91,16 +91,17 @@ def _h5_datasets(f) -> list:
 
 
 def open_states(spec: str, open_files: list):
-    """(default layer id, array-like (T, D)) for a states spec: file.npy, file.h5 or file.h5:path."""
+    """(default layer id, array-like (T, D)) for a states spec: file.npy, file.h5 or file.h5:path, or
+    file.npz as scipy.sparse.save_npz writes it (a sparse layer, e.g. SAE features)."""
     path, inner = spec, None
     m = re.match(r"^(.*?\.(?:h5|hdf5|hdf)):(.+)$", spec, flags=re.IGNORECASE)
     if m:
         path, inner = m.group(1), m.group(2)
     p = Path(path)
     suffix = p.suffix.lower()
-    if suffix not in (".npy",) + H5_SUFFIXES:
+    if suffix not in (".npy", ".npz") + H5_SUFFIXES:
         raise ConvertError(f"states file {spec}: unknown kind {suffix or '(no extension)'}; give .npy, "
-                           f".h5 or .hdf5 (file.h5:path/to/dataset)")
+                           f".h5 or .hdf5 (file.h5:path/to/dataset), or a sparse .npz")
     if not p.exists():
         raise ConvertError(f"states file {p} does not exist")
     if p.is_dir():
@@ -113,6 +114,12 @@ def open_states(spec: str, open_files: list):
         except OSError as e:
             raise ConvertError(f"states file {p}: not a readable .npy file ({e})") from None
         return p.stem, arr
+    if suffix == ".npz":
+        import scipy.sparse as sp
+        try:
+            return p.stem, sp.load_npz(p)
+        except (ValueError, OSError, KeyError) as e:
+            raise ConvertError(f"states file {p}: not a scipy.sparse .npz (save_npz) file ({e})") from None
     import h5py
     try:
         f = h5py.File(p, "r")
@@ -189,7 +196,7 @@ def _transforms(values: list, layer_ids: list) -> dict | str:
         elif v in TRANSFORMS:
             out.update({lid: v for lid in layer_ids})
         else:
-            raise ConvertError(f"--transform {v}: give {' | '.join(TRANSFORMS)}, or LAYER=TRANSFORM")
+            raise ConvertError(f"--transform {v}: give {', '.join(TRANSFORMS)}, or LAYER=TRANSFORM")
     return out
 
 

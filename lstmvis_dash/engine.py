@@ -60,6 +60,24 @@ def select(ds: Dataset, layer: str, start: int, stop: int, threshold: float,
     return np.flatnonzero(access.select(thr, start, stop, lo, hi)).astype(np.int64)
 
 
+def on_counts(ds: Dataset, layer: str, positions, cells, threshold: float,
+              transform: str | None = None) -> np.ndarray:
+    """int64 per position: how many of `cells` are on there (SPEC.md section 1), e.g. to colour
+    the words of match rows; any layer (dense or sparse), any transform."""
+    _check_layer(ds, layer)
+    transform = check_transform(transform, ds.transform(layer))
+    T, D = len(ds), ds.dims(layer)
+    positions = np.asarray(positions, dtype=np.int64).reshape(-1)
+    if len(positions) and (positions.min() < 0 or positions.max() >= T):
+        raise ValueError(f"positions must be in [0, {T}), got {int(positions.min())}..{int(positions.max())}")
+    cells = _check_cells(cells, D)
+    threshold = _check_threshold(threshold)
+    if len(cells) == 0 or len(positions) == 0:
+        return np.zeros(len(positions), np.int64)
+    access = ds.layer(layer)
+    return access.on_counts(positions, cells, access.thresholds(transform, threshold))
+
+
 @dataclass
 class Matches:
     """The result of `match`: the ranked table and the length histogram of all candidates."""

@@ -475,8 +475,92 @@ class _Null:
         pass
 
 
-def _run(model, batches, out, recorders, *, forward, writer_kwargs, progress, total, label, extra=None):
-    """The shared loop: run each batch, collect (B, L, D) states, write each sequence's positions."""
+class SaeEncoder:
+    """A dictionary (SAE) encoder applied to one layer's states while extracting (`extract(sae=...)`).
+
+    encoder: a torch module (`module.encode(x)` when it has one, else `module(x)`; the first tensor
+    of a tuple), or arrays: a mapping or tuple with W_enc (d_in, F) and b_enc (F,), and optionally
+    b_dec (d_in,) (subtracted from the input first), `threshold` (F,) for JumpReLU
+    (f = pre where pre > threshold, else 0) or `k` for TopK (the k largest pre-activations of each
+    token, then ReLU); plain ReLU otherwise. Features come out as a scipy CSR matrix (n, F).
+    """
+
+    def __init__(self, encoder, what: str):
+        torch = _torch()
+        self.what = what
+        self.module = encoder if isinstance(encoder, torch.nn.Module) else None
+        if self.module is not None:
+            return
+        if isinstance(encoder, (tuple, list)) and len(encoder) == 2:
+            encoder = {"W_enc": encoder[0], "b_enc": encoder[1]}
+        if not isinstance(encoder, Mapping) or "W_enc" not in encoder or "b_enc" not in encoder:
+            raise ValueError(f"{what} must be a torch module, or W_enc and b_enc (a mapping or a pair), "
+                             f"got {type(encoder).__name__}")
+        unknown = set(encoder) - {"W_enc", "b_enc", "b_dec", "threshold", "k"}
+        if unknown:
+            raise ValueError(f"{what}: unknown keys {sorted(unknown)}; give W_enc, b_enc, b_dec, threshold or k")
+        t = lambda k: torch.as_tensor(np.asarray(encoder[k], np.float32))   # noqa: E731
+        self.W, self.b = t("W_enc"), t("b_enc")
+        if self.W.dim() != 2 or self.b.shape != (self.W.shape[1],):
+            raise ValueError(f"{what}: W_enc must be (d_in, F) and b_enc (F,), got {tuple(self.W.shape)} "
+                             f"and {tuple(self.b.shape)}")
+        self.b_dec = t("b_dec") if encoder.get("b_dec") is not None else None
+        if self.b_dec is not None and self.b_dec.shape != (self.W.shape[0],):
+            raise ValueError(f"{what}: b_dec must be (d_in,) = ({self.W.shape[0]},), got {tuple(self.b_dec.shape)}")
+        self.threshold = t("threshold") if encoder.get("threshold") is not None else None
+        if self.threshold is not None and self.threshold.shape not in ((), (self.W.shape[1],)):
+            raise ValueError(f"{what}: threshold must be a number or (F,), got {tuple(self.threshold.shape)}")
+        self.k = encoder.get("k")
+        if self.k is not None and (isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer))
+                                   or not 1 <= self.k <= self.W.shape[1]):
+            raise ValueError(f"{what}: k must be an integer in [1, {self.W.shape[1]}], got {self.k!r}")
+        if self.k is not None and self.threshold is not None:
+            raise ValueError(f"{what}: give threshold (JumpReLU) or k (TopK), not both")
+
+    def features(self, x: np.ndarray):
+        """scipy CSR (n, F) float32 of the states x (n, d_in)."""
+        import scipy.sparse as sp
+        torch = _torch()
+        xt = torch.as_tensor(np.ascontiguousarray(x, np.float32))
+        if self.module is not None:
+            f = self.module.encode(xt) if hasattr(self.module, "encode") else self.module(xt)
+            if isinstance(f, (tuple, list)):
+                f = f[0]
+            if f.dim() != 2 or f.shape[0] != len(x):
+                raise ValueError(f"{self.what}: the module gave features of shape {tuple(f.shape)} for "
+                                 f"{len(x)} tokens; expected (tokens, F)")
+            return sp.csr_matrix(f.detach().float().cpu().numpy())
+        if xt.shape[1] != self.W.shape[0]:
+            raise ValueError(f"{self.what}: the layer has {xt.shape[1]} cells but W_enc expects {self.W.shape[0]}")
+        pre = (xt - self.b_dec if self.b_dec is not None else xt) @ self.W + self.b
+        if self.threshold is not None:
+            f = torch.where(pre > self.threshold, pre, torch.zeros_like(pre))
+        elif self.k is not None:
+            top = torch.topk(pre, int(self.k), dim=1)
+            f = torch.zeros_like(pre).scatter_(1, top.indices, torch.relu(top.values))
+        else:
+            f = torch.relu(pre)
+        return sp.csr_matrix(f.numpy())
+
+
+def _encoders(sae, layer_ids: list) -> dict:
+    """{layer id: SaeEncoder} from extract's `sae=`: one encoder for the only layer, or a mapping."""
+    if sae is None:
+        return {}
+    if isinstance(sae, Mapping) and not (set(sae) & {"W_enc", "b_enc", "b_dec", "threshold", "k"}):
+        unknown = set(sae) - set(layer_ids)
+        if unknown:
+            raise ValueError(f"sae names unknown layers {sorted(unknown)}; layers are {layer_ids}")
+        return {lid: SaeEncoder(e, f"sae[{lid!r}]") for lid, e in sae.items()}
+    if len(layer_ids) != 1:
+        raise ValueError(f"sae: with several layers ({layer_ids}) give {{layer id: encoder}}")
+    return {layer_ids[0]: SaeEncoder(sae, "sae")}
+
+
+def _run(model, batches, out, recorders, *, forward, writer_kwargs, progress, total, label, extra=None,
+         sae=None):
+    """The shared loop: run each batch, collect (B, L, D) states, write each sequence's positions;
+    sae: {layer id: SaeEncoder}, whose features go beside the layer as `<id>.sae` (sparse)."""
     torch = _torch()
     if callable(batches) and not hasattr(batches, "__iter__"):
         batches = batches()
@@ -523,7 +607,10 @@ def _run(model, batches, out, recorders, *, forward, writer_kwargs, progress, to
                         if pos[-1] >= a.shape[1]:
                             raise ValueError(f"batch {k}: sequence {i} needs position {int(pos[-1])} but layer "
                                              f"{lid!r} has only {a.shape[1]} time steps")
-                    writer.add(b["tokens"][i], {lid: a[i, pos] for lid, a in arrays.items()},
+                    chunk = {lid: a[i, pos] for lid, a in arrays.items()}
+                    for lid, enc in (sae or {}).items():
+                        chunk[f"{lid}.sae"] = enc.features(chunk[lid])
+                    writer.add(b["tokens"][i], chunk,
                                annotations={n: v[i] for n, v in b["annotations"].items()},
                                new_document=not b["continues"][i])
                     n_tokens += len(pos)
@@ -588,7 +675,8 @@ def _resolve_layers(model, layers, select) -> list:
 
 
 def extract(model, batches, out, *, layers=None, select=None, forward=None, name=None, description=None,
-            transforms=None, dtype="float32", progress=True, total=None, shard_tokens=None) -> Path:
+            transforms=None, dtype="float32", progress=True, total=None, sae=None, compression=None,
+            shard_tokens=None) -> Path:
     """Run `batches` through `model`, record the chosen submodules per token, write a dataset folder.
 
     batches: an iterable (or a function returning one) of `(inputs, tokens)`,
@@ -605,17 +693,23 @@ def extract(model, batches, out, *, layers=None, select=None, forward=None, name
         an LSTM) for every layer k; any other module gives `<id>`, its output (the first tensor of a
         tuple, or `select[id](output)`), batch first, trailing dimensions flattened. A module called
         several times in one forward pass has its outputs joined along time.
-    transforms: "tanh" (default) or "none", for all layers or as {layer_id: ...}.
+    transforms: "tanh" (default), "none", "zscore" or "quantile", for all layers or as
+        {layer_id: ...} (a layer's SAE features, `<id>.sae`, default to "none").
+    sae: a dictionary (SAE) encoder for the recorded layer (see `SaeEncoder`: a torch module, or
+        W_enc, b_enc with a JumpReLU threshold or a TopK k), or {layer id: encoder}. Its features
+        are written sparse beside the layer as `<id>.sae`.
+    compression: None, or "gzip" for a small folder to ship.
     shard_tokens: write shards out/part-000, ... (SPEC.md section 7) instead of one folder, a new one
         at the first document start after every shard_tokens tokens; returns their list.
     The model runs in eval mode without gradients; its modes are restored afterwards.
     Returns the dataset folder.
     """
     recorders = _resolve_layers(model, layers, select)
+    encoders = _encoders(sae, [lid for r in recorders for lid in r.ids()])
     return _run(model, batches, out, recorders, forward=forward, progress=progress, total=total,
-                label="extracting", writer_kwargs=dict(name=name, description=description,
-                                                       transforms=transforms, dtype=dtype,
-                                                       shard_tokens=shard_tokens))
+                label="extracting", sae=encoders,
+                writer_kwargs=dict(name=name, description=description, transforms=transforms, dtype=dtype,
+                                   compression=compression, shard_tokens=shard_tokens))
 
 
 def extract_transformers(model, tokenizer, texts, out, *, layers=None, batch_size=8, max_length=None,

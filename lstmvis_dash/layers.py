@@ -10,6 +10,7 @@ The engine never touches a layer's storage; it asks the layer's access object (`
     layer.values(start, stop, transform)   float32 (n, D) transformed values
     layer.moments()                        cellstats.Moments (exact, mergeable: shards add them)
     layer.order_stats()                    cellstats.OrderStats (count_le, kth: shards combine them)
+    layer.on_counts(positions, cells, thr) int64 per position: how many of `cells` are on
 
 Pads are given already clipped to the document (empty ranges when unconstrained). Dense layers read
 the index of `index.py`; other storage (sparse layers, shards) plugs in behind the same methods.
@@ -97,6 +98,10 @@ class _Layer:
                 self._thresholds.clear()
             self._thresholds[key] = thr
         return thr
+
+    def prepare(self) -> None:
+        """Builds ahead of time what queries through the layer's own transform read."""
+        self._stats(self.transform)
 
     def values(self, start: int, stop: int, transform: str) -> np.ndarray:
         return transform_values(self.raw(start, stop), transform, **self._stats(transform))

@@ -69,7 +69,7 @@ def run(args) -> int:
             if entry.shards:
                 prepare_shards(entry.shards, args.jobs, args.cluster or entry.cluster)
             for layer in ds.layers:
-                ds.arrays(layer)
+                ds.layer(layer).prepare()
         except (ValueError, ClusterError) as e:
             print(f"prepare: {name}: {e}", file=sys.stderr)
             failed += 1

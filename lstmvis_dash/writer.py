@@ -26,12 +26,17 @@ import h5py
 import numpy as np
 
 from .progress import Progress
+from .sparse import CscBuilder, is_sparse, to_csr
 from .store import (DATA_FILE, FORMAT_NAME, FORMAT_VERSION, INDEX_DIRNAME, TRANSFORMS, _annotation_kind,
                     _check_ids, _str_dtype)
 
 PARTIAL_FILE = DATA_FILE + ".partial"
 _STATE_DTYPES = {"float32": np.float32, "float16": np.float16}
 _BIG = 20_000_000                 # values in a layer from which its final copy shows a progress bar
+
+
+def _nbytes(a) -> int:
+    return a.data.nbytes + a.indices.nbytes + a.indptr.nbytes if is_sparse(a) else a.nbytes
 
 
 class _NullStream:
@@ -69,25 +74,33 @@ class DatasetWriter:
     `close()` finishes the folder and returns its path; `abort()` (or an exception inside a `with`
     block) removes the partial file and leaves an existing dataset in the folder untouched.
 
-    transforms: {layer_id: "tanh" | "none" | "zscore" | "quantile"} (default "tanh"), or one of them
-    for every layer.
+    A layer whose first chunk is a scipy.sparse matrix is stored sparse (sparse.py); its later
+    chunks may be sparse or dense, as may a dense layer's (each converted to the layer's kind).
+
+    transforms: {layer_id: "tanh" | "none" | "zscore" | "quantile"} (default "tanh", "none" for
+    sparse layers), or one of them for every layer.
     dtype: "float32" (memory-mapped when opened) or "float16" (half the disk, converted once into the
     index on first open).
+    compression: None, or "gzip" for a small folder to ship (converted once on first open).
     buffer_bytes: states held in memory before they go to the temporary file.
     """
 
     def __init__(self, path, *, name: str | None = None, description: str | None = None,
                  transforms: Mapping[str, str] | None = None, dtype: str = "float32",
-                 progress: bool = True, buffer_bytes: int = 2 << 20, block_bytes: int = 2 << 20):
+                 compression: str | None = None, progress: bool = True, buffer_bytes: int = 2 << 20,
+                 block_bytes: int = 2 << 20):
         self.path = Path(path)
         if dtype not in _STATE_DTYPES:
             raise ValueError(f"dtype must be one of {sorted(_STATE_DTYPES)}, got {dtype!r}")
+        if compression not in (None, "gzip"):
+            raise ValueError(f"compression must be None or 'gzip', got {compression!r}")
+        self._compression = compression
         self._dtype = _STATE_DTYPES[dtype]
         if isinstance(transforms, str):
             self._default_transform, transforms = transforms, {}
         else:
-            self._default_transform = "tanh"
-        if self._default_transform not in TRANSFORMS:
+            self._default_transform = None
+        if self._default_transform not in TRANSFORMS + (None,):
             raise ValueError(f"transforms must be one of {TRANSFORMS} or a mapping, got {transforms!r}")
         self._transforms = dict(transforms or {})
         for lid, tr in self._transforms.items():
@@ -113,6 +126,7 @@ class DatasetWriter:
         self._vocab: dict = {}                 # token -> id in order of first appearance
         self._documents: list = []
         self._layers: list | None = None       # [(id, D)]
+        self._sparse: set = set()              # ids of the sparse layers
         self._annos: dict | None = None        # name -> _Annotation
         self._pending: list = []               # [(token ids, {layer: array}, {anno: codes})]
         self._pending_bytes = 0
@@ -148,6 +162,9 @@ class DatasetWriter:
         ids = _check_ids("layer", states.keys())
         arrays = {}
         for lid, arr in zip(ids, states.values()):
+            if is_sparse(arr):
+                arrays[lid] = to_csr(arr, f"states[{lid!r}]", n)
+                continue
             arr = np.asarray(arr)
             if arr.ndim != 2:
                 raise ValueError(f"states[{lid!r}] must be 2-D (n, D), got shape {arr.shape}")
@@ -189,18 +206,32 @@ class DatasetWriter:
             self._documents.append(self._T)
         tok_ids = np.fromiter((self._vocab.setdefault(t, len(self._vocab)) for t in tokens),
                               dtype=np.int32, count=n)
-        arrays = {lid: np.array(a, dtype=self._dtype, copy=True) for lid, a in arrays.items()}
+        arrays = {lid: self._as_kind(lid, a) for lid, a in arrays.items()}
         self._pending.append((tok_ids, arrays, codes))
-        self._pending_bytes += sum(a.nbytes for a in arrays.values()) + 4 * n
+        self._pending_bytes += sum(_nbytes(a) for a in arrays.values()) + 4 * n
         self._T += n
         if self._pending_bytes >= self._buffer_bytes:
             self._flush()
 
+    def _as_kind(self, lid: str, a):
+        """A chunk of layer lid as the layer is kept: a CSR matrix for sparse layers, else a copy."""
+        if lid in self._sparse:
+            return a if is_sparse(a) else to_csr(np.asarray(a, np.float32), f"states[{lid!r}]")
+        return np.array(a.toarray() if is_sparse(a) else a, dtype=self._dtype, copy=True)
+
     def _start(self, arrays: dict, annotations: dict) -> None:
         self._layers = [(lid, int(a.shape[1])) for lid, a in arrays.items()]
+        self._sparse = {lid for lid, a in arrays.items() if is_sparse(a)}
         f = self._file
         f.create_dataset("ids", shape=(0,), maxshape=(None,), dtype=np.int32, chunks=(1 << 16,))
         for k, (lid, d) in enumerate(self._layers):
+            if lid in self._sparse:             # per-row entry counts, then the entries in row order
+                f.create_dataset(f"states/{k}/counts", shape=(0,), maxshape=(None,), dtype=np.int64,
+                                 chunks=(1 << 16,))
+                for name, dt in (("indices", np.int32), ("data", self._dtype)):
+                    f.create_dataset(f"states/{k}/{name}", shape=(0,), maxshape=(None,), dtype=dt,
+                                     chunks=(1 << 18,))
+                continue
             rows = max(1, min(1 << 14, (1 << 20) // (4 * d)))
             f.create_dataset(f"states/{k}", shape=(0, d), maxshape=(None, d), dtype=self._dtype,
                              chunks=(rows, d))
@@ -219,15 +250,21 @@ class DatasetWriter:
             return
         f, s, e = self._file, self._flushed, self._T
 
-        def put(ds, parts):                 # piece by piece: no second copy of the buffer
-            ds.resize(e, axis=0)
-            at = s
+        def put(ds, parts, end=e):          # piece by piece: no second copy of the buffer
+            at = ds.shape[0]
+            ds.resize(at + sum(len(p) for p in parts) if end is None else end, axis=0)
             for p in parts:
                 ds[at:at + len(p)] = p
                 at += len(p)
 
         put(f["ids"], [p[0] for p in self._pending])
         for k, (lid, _) in enumerate(self._layers):
+            if lid in self._sparse:
+                chunks = [p[1][lid] for p in self._pending]
+                put(f[f"states/{k}/counts"], [np.diff(c.indptr) for c in chunks])
+                put(f[f"states/{k}/indices"], [c.indices.astype(np.int32) for c in chunks], None)
+                put(f[f"states/{k}/data"], [c.data.astype(self._dtype) for c in chunks], None)
+                continue
             put(f[f"states/{k}"], [p[1][lid] for p in self._pending])
         for aname in self._annos:
             put(f[f"annotations/{aname}"], [p[2][aname] for p in self._pending])
@@ -258,8 +295,17 @@ class DatasetWriter:
                 self._copy(src["ids"], ids, lambda b: remap[b])
                 f.create_dataset("documents", data=np.asarray(self._documents, dtype=np.int64))
                 for k, (lid, d) in enumerate(self._layers):
-                    ds = f.create_dataset(f"states/{k}", shape=(T, d), dtype=self._dtype)
-                    ds.attrs.update(id=lid, transform=self._transforms.get(lid, self._default_transform))
+                    transform = self._transforms.get(lid, self._default_transform or
+                                                     ("none" if lid in self._sparse else "tanh"))
+                    if lid in self._sparse:
+                        g = f.create_group(f"states/{k}")
+                        self._write_sparse(src[f"states/{k}"], g, T, d)
+                        g.attrs.update(id=lid, transform=transform)
+                        continue
+                    opts = dict(compression="gzip", shuffle=True, chunks=(min(T, 4096), d)) \
+                        if self._compression else {}
+                    ds = f.create_dataset(f"states/{k}", shape=(T, d), dtype=self._dtype, **opts)
+                    ds.attrs.update(id=lid, transform=transform)
                     stream = self._stream if T * d >= _BIG else _NullStream()     # quiet when quick
                     with Progress(f"writing layer {lid}", T, stream=stream) as bar:
                         self._copy(src[f"states/{k}"], ds, None, bar)
@@ -287,6 +333,38 @@ class DatasetWriter:
         self._partial.unlink(missing_ok=True)
         self._closed = True
         return self.path
+
+    def _write_sparse(self, src, g, T: int, D: int) -> None:
+        """The sparse layer's final CSR (copied) and CSC (built by CscBuilder) arrays in group g."""
+        counts = src["counts"]
+        indptr = np.zeros(T + 1, np.int64)
+        for s in range(0, T, 1 << 20):
+            indptr[s + 1:s + 1 + len(counts[s:s + (1 << 20)])] = counts[s:s + (1 << 20)]
+        np.cumsum(indptr, out=indptr)
+        nnz = int(indptr[-1])
+        opts = lambda n: dict(compression="gzip", shuffle=True, chunks=(min(n, 1 << 16),)) \
+            if self._compression and n else {}                                      # noqa: E731
+        g.create_dataset("csr_indptr", data=indptr, **opts(T + 1))
+        for name, dt in (("indices", np.int32), ("data", self._dtype)):
+            self._copy(src[name], g.create_dataset(f"csr_{name}", shape=(nnz,), dtype=dt, **opts(nnz)))
+        builder = CscBuilder(D, self.path, self._dtype)
+        step = max(1, self._block_bytes // 8)
+        for s in range(0, nnz, step):
+            builder.count(src["indices"][s:s + step])
+        builder.start(PARTIAL_FILE)
+        try:
+            row_starts = indptr[:-1]
+            for s in range(0, nnz, step):
+                e = min(nnz, s + step)
+                rows = np.searchsorted(row_starts, np.arange(s, e), side="right") - 1
+                builder.scatter(rows.astype(np.int32), src["indices"][s:e], src["data"][s:e])
+            col_indptr, col_rows, col_data = builder.finish()
+            g.create_dataset("csc_indptr", data=col_indptr, **opts(D + 1))
+            for name, arr in (("csc_indices", col_rows), ("csc_data", col_data)):
+                self._copy(arr, g.create_dataset(name, shape=(nnz,), dtype=arr.dtype, **opts(nnz)))
+        finally:
+            builder.cleanup()
+        g.attrs.update(kind="sparse", shape=[T, D])
 
     def _copy(self, src, dst, fn=None, bar=None) -> None:
         width = int(np.prod(src.shape[1:], dtype=np.int64)) if src.ndim > 1 else 1

@@ -162,3 +162,82 @@ def test_unknown_transform_is_a_value_error(tmp_path):
                      lambda: lv.match(ds, "L", [0], 0.5, transform=bad)):
             with pytest.raises(ValueError, match="transform must be one of tanh, none, zscore, quantile"):
                 call()
+
+
+def test_transform_in_lstm_yml_and_convert(tmp_path):
+    """lstm.yml's `transform:` (none, zscore, quantile honoured, anything else tanh) and convert's
+    --transform name a layer's own transform; a sparse .npz converts to a sparse layer."""
+    import h5py
+    import scipy.sparse as sp
+    from lstmvis_dash.convert import ConvertError, convert
+    rng = np.random.default_rng(5)
+    T = 30
+    raw = (rng.normal(size=(T, 4)) * [1, 10, 100, 0.01]).astype(np.float32)
+    folder = tmp_path / "lstmvis"
+    folder.mkdir()
+    with h5py.File(folder / "states.h5", "w") as f:
+        for name in ("a", "b", "c", "d"):
+            f[name] = raw
+    with h5py.File(folder / "train.h5", "w") as f:
+        f["words"] = np.arange(1, T + 1) % 5 + 1
+    (folder / "words.dict").write_text("\n".join(f"w{i} {i}" for i in range(1, 6)) + "\n")
+    (folder / "lstm.yml").write_text(
+        "files: {states: states.h5, train: train.h5, words: words.dict}\n"
+        "word_sequence: {file: train, path: words, dict_file: words}\n"
+        "states:\n  file: states\n  types: [{path: a, transform: zscore}, {path: b, transform: quantile},\n"
+        "          {path: c, transform: none}, {path: d, transform: sigmoid}]\n")
+    ds = lv.open_dataset(folder)
+    assert [ds.transform(lid) for lid in ds.layers] == ["zscore", "quantile", "none", "tanh"]
+    for lid, tr in zip(ds.layers, ["zscore", "quantile", "none", "tanh"]):
+        np.testing.assert_array_equal(ds.values(lid, 0, T), ref_values(raw, tr))
+    (tmp_path / "tokens.txt").write_text("\n".join(f"t{i}" for i in range(T)) + "\n")
+    np.save(tmp_path / "dense.npy", raw)
+    feats = sp.random(T, 50, density=0.05, format="csr", dtype=np.float32, random_state=1)
+    sp.save_npz(tmp_path / "feats.npz", feats)
+    out = convert(tmp_path / "tokens.txt", [str(tmp_path / "dense.npy"), str(tmp_path / "feats.npz")],
+                  tmp_path / "conv", transforms=["dense=zscore", "feats=quantile"])
+    ds = lv.open_dataset(out)
+    assert ds.transform("dense") == "zscore" and ds.transform("feats") == "quantile"
+    assert ds.layer_source("feats").kind == "sparse"
+    np.testing.assert_array_equal(ds.raw("feats", 0, T), feats.toarray())
+    np.testing.assert_array_equal(ds.values("feats", 0, T), ref_values(feats.toarray(), "quantile"))
+    with pytest.raises(ConvertError, match="must be one of tanh, none, zscore, quantile"):
+        convert(tmp_path / "tokens.txt", [str(tmp_path / "dense.npy")], tmp_path / "c2", transforms=["dense=log"])
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(ConvertError, match="not a scipy.sparse .npz"):
+        convert(tmp_path / "tokens.txt", [str(tmp_path / "bad.npz")], tmp_path / "c3")
+
+
+def test_writer_transforms(tmp_path):
+    from lstmvis_dash.writer import DatasetWriter
+    rng = np.random.default_rng(6)
+    raw = (rng.normal(size=(40, 3)) * [1, 50, 0.1]).astype(np.float32)
+    with DatasetWriter(tmp_path / "w", transforms={"z": "zscore", "q": "quantile"}, progress=False) as w:
+        for s in range(0, 40, 7):
+            w.add(["x"] * len(raw[s:s + 7]), {"z": raw[s:s + 7], "q": raw[s:s + 7], "t": raw[s:s + 7]})
+    ds = lv.open_dataset(tmp_path / "w")
+    assert [ds.transform(x) for x in ("z", "q", "t")] == ["zscore", "quantile", "tanh"]
+    np.testing.assert_array_equal(ds.values("z", 0, 40), ref_values(raw, "zscore"))
+    np.testing.assert_array_equal(ds.values("q", 0, 40), ref_values(raw, "quantile"))
+    with pytest.raises(ValueError, match="must be one of"):
+        DatasetWriter(tmp_path / "w2", transforms={"z": "log"})
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_on_counts(tmp_path, sparse):
+    """engine.on_counts: how many of the cells are on at each position, any transform."""
+    import scipy.sparse as sp
+    from lstmvis_dash.engine import on_counts
+    rng = np.random.default_rng(7)
+    raw = np.where(rng.random((50, 9)) < 0.3, rng.normal(size=(50, 9)), 0).astype(np.float32)
+    ds = lv.open_dataset(lv.write_dataset(tmp_path / "d", ["x"] * 50, {"L": sp.csr_matrix(raw) if sparse else raw},
+                                          transforms={"L": "none"}))
+    positions = rng.integers(0, 50, size=30)
+    for transform in ALL_TRANSFORMS:
+        for thr in (-0.3, 0.0, 0.2, 0.6):
+            cells = [0, 3, 4, 8]
+            want = ref_on(raw, transform, thr)[positions][:, cells].sum(axis=1)
+            np.testing.assert_array_equal(on_counts(ds, "L", positions, cells, thr, transform=transform), want)
+    assert on_counts(ds, "L", [], [1], 0.1).tolist() == []
+    with pytest.raises(ValueError, match="positions must be in"):
+        on_counts(ds, "L", [50], [1], 0.1)
