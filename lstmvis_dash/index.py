@@ -4,9 +4,11 @@ Rows (T, D) are mapped straight from the HDF5 file when it stores them contiguou
 little-endian float32 or float16; any other layout (chunked, compressed, other types) is converted
 once into the index folder (float16 stays float16, everything else becomes float32, which is what
 SPEC.md's `raw.astype(float32)` reads anyway). Codes (D, T) uint8 (the transposed copy, quantised
-at the threshold grid of `thresholds.py`, so one cell's whole history is one short contiguous read)
-are always built once. Each copy carries a fingerprint of its source (file identity and times,
-dataset path, shape, dtype) and is rebuilt when the source changes, never silently reused.
+at each cell's own edges, edges.py, so one cell's whole history is one short contiguous read) are
+always built once. Sparse layers (sparse.py) are mapped the same way and need no codes. Per-cell
+statistics are built on first use (index_stats.py). Each copy carries a fingerprint of its source
+(file identity and times, dataset path, shape, dtype) and is rebuilt when the source changes,
+never silently reused.
 
 The index folder is `<dataset>/.lstmvis-index/` when writable, else a folder under
 `$LSTMVIS_CACHE` (default `~/.cache/lstmvis_dash`).
@@ -28,7 +30,6 @@ from .progress import Progress
 from .sparse import PARTS
 from .store import INDEX_DIRNAME, LayerSource
 from .kernels import PARALLEL_LOCK, as_kernel_rows, quantise_rows
-from .cellstats import Moments, OrderStats, as_bits, column_moment_bins, dense_moment_bins, new_bins
 from .edges import QUANTILE_GRID, ZSCORE_GRID, fill_edges, shared_grid
 from .thresholds import EDGE_SLOTS, GRID, quantile_ranks, zscore_thresholds
 
@@ -245,6 +246,7 @@ def _own_grid(arrays: LayerArrays, transform: str) -> np.ndarray:
     D = arrays.src.shape[1]
     if transform in ("tanh", "none"):
         return np.broadcast_to(shared_grid(transform), (D, len(GRID)))
+    from .index_stats import layer_moments, layer_order   # they build on this module
     if transform == "zscore":
         mu, sigma = layer_moments(arrays).mu_sigma()
         return np.stack([zscore_thresholds(mu, sigma, lv) for lv in ZSCORE_GRID], axis=1)
@@ -265,97 +267,3 @@ def _write_meta(path: Path, fp: dict, payload) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"fingerprint": fp, "payload": payload}))
     os.replace(tmp, path)
-
-
-def layer_moments(arrays: LayerArrays) -> Moments:
-    """Exact per-cell moments over all T positions (cellstats.py), built once with one pass."""
-    slug = _slug(arrays.src.id)
-    path = arrays.idx / f"moments-{slug}.json"
-    payload = _read_meta(path, arrays.fingerprint)
-    if payload is None:
-        with _locked(arrays.idx, slug + ".stats"):
-            payload = _read_meta(path, arrays.fingerprint)
-            if payload is None:
-                payload = _moments_pass(arrays)
-                _write_meta(path, arrays.fingerprint, payload)
-    return Moments.from_json(payload)
-
-
-def _moments_pass(arrays) -> dict:
-    T, D = arrays.src.shape
-    bins = new_bins(D)
-    if isinstance(arrays, SparseArrays):
-        with PARALLEL_LOCK:
-            column_moment_bins(arrays.csc_indptr, as_bits(arrays.csc_data), *bins)
-        return Moments.from_bins(*bins, extra_n=T - np.diff(arrays.csc_indptr)).to_json()
-    rows = arrays.rows
-    step = max(1, _BLOCK_BYTES // (4 * D))
-    with Progress(f"statistics of layer {arrays.src.id}", T) as bar:
-        for s in range(0, T, step):
-            block = as_bits(np.asarray(rows[s:s + step]))
-            with PARALLEL_LOCK:
-                dense_moment_bins(block, *bins)
-            bar.update(len(block))
-    return Moments.from_bins(*bins).to_json()
-
-
-def layer_order(arrays) -> OrderStats:
-    """Each cell's values sorted (D, T), NaN last: the quantile transform's order statistics.
-    Built on first use (a transposed copy the size of the rows, then one sort per cell)."""
-    slug = _slug(arrays.src.id)
-    path = arrays.idx / f"order-{slug}.npy"
-    meta = path.with_suffix(".json")
-    n_sorted = _read_meta(meta, arrays.fingerprint)
-    if n_sorted is None:
-        with _locked(arrays.idx, slug + ".order"):
-            n_sorted = _read_meta(meta, arrays.fingerprint)
-            if n_sorted is None:
-                n_sorted = _build_order(arrays, path)
-                _write_meta(meta, arrays.fingerprint, n_sorted)
-    vals = np.load(path, mmap_mode="r")
-    T, D = arrays.src.shape
-    if isinstance(arrays, SparseArrays):
-        stored = np.diff(arrays.csc_indptr)
-        if vals.shape != (int(arrays.csc_indptr[-1]),):
-            raise ValueError(f"order statistics of layer {arrays.src.id!r} in {arrays.idx} have the wrong "
-                             "shape; delete them to rebuild")
-        return OrderStats(as_kernel_rows(vals), arrays.csc_indptr[:-1].copy(), np.asarray(n_sorted, np.int64),
-                          T - stored)
-    if vals.shape != (D, T):
-        raise ValueError(f"order statistics of layer {arrays.src.id!r} in {arrays.idx} have the wrong shape; "
-                         "delete them to rebuild")
-    return OrderStats(as_kernel_rows(vals).reshape(-1), np.arange(D, dtype=np.int64) * T,
-                      np.asarray(n_sorted, np.int64), np.zeros(D, np.int64))
-
-
-def _build_order(arrays, path: Path) -> list:
-    if isinstance(arrays, SparseArrays):         # each column's stored values, sorted, NaN last
-        indptr = arrays.csc_indptr
-        vals = np.array(arrays.csc_data)
-        n_sorted = []
-        for c in range(len(indptr) - 1):
-            col = np.sort(vals[indptr[c]:indptr[c + 1]])
-            vals[indptr[c]:indptr[c + 1]] = col
-            n_sorted.append(len(col) - int(np.isnan(col).sum()))
-        np.save(path.with_suffix(".tmp.npy"), vals)
-        os.replace(path.with_suffix(".tmp.npy"), path)
-        return n_sorted
-    rows = arrays.rows
-    T, D = rows.shape
-    tmp = path.with_suffix(".tmp.npy")
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=rows.dtype, shape=(D, T))
-    step = max(1, _BLOCK_BYTES // (4 * D))
-    n_sorted = []
-    with Progress(f"sorting layer {arrays.src.id}", 2 * T) as bar:
-        for s in range(0, T, step):
-            out[:, s:s + step] = np.asarray(rows[s:s + step]).T
-            bar.update(min(step, T - s))
-        for c in range(D):
-            col = np.sort(np.asarray(out[c]))             # NaN last
-            out[c] = col
-            n_sorted.append(T - int(np.isnan(col).sum()))
-            bar.update(T // D)
-    out.flush()
-    del out
-    os.replace(tmp, path)
-    return n_sorted

@@ -23,7 +23,7 @@ import numba
 
 from . import kernels, sparse_kernels
 from .cellstats import Moments, OrderStats, kth_over_parts
-from .index import LayerArrays, layer_moments, layer_order
+from .index_stats import layer_moments, layer_order
 from .thresholds import (code_thresholds, quantile_ranks, ratio_float32, raw_thresholds, zscore_thresholds,
                          zscore_values)
 
