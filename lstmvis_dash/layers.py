@@ -11,6 +11,8 @@ The engine never touches a layer's storage; it asks the layer's access object (`
     layer.moments()                        cellstats.Moments (exact, mergeable: shards add them)
     layer.order_stats()                    cellstats.OrderStats (count_le, kth: shards combine them)
     layer.on_counts(positions, cells, thr) int64 per position: how many of `cells` are on
+    layer.positions_on(cells, thr)         int64 per cell: at how many positions it is on
+    layer.raw_quantiles(cells, levels)     ((n, q) raw quantiles, exact?) for threshold guidance
 
 Pads are given already clipped to the document (empty ranges when unconstrained). Dense layers read
 the index of `index.py`; other storage (sparse layers, shards) plugs in behind the same methods.
@@ -23,7 +25,7 @@ import numba
 
 from . import kernels, sparse_kernels
 from .cellstats import Moments, OrderStats, kth_over_parts
-from .index_stats import layer_moments, layer_order
+from .index_stats import layer_code_counts, layer_moments, layer_order, layer_sketch
 from .thresholds import (code_thresholds, quantile_ranks, ratio_float32, raw_thresholds, zscore_thresholds,
                          zscore_values)
 
@@ -103,12 +105,45 @@ class _Layer:
         """Builds ahead of time what queries through the layer's own transform read."""
         self._stats(self.transform)
 
+    def raw_quantiles(self, cells: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, bool]:
+        """((n, q) raw values of `cells` at quantile `levels`: the ceil(level * n)-th smallest, the
+        least at level 0; exact?), from the order statistics."""
+        return _order_quantiles([self.order_stats()], cells, levels), True
+
     def values(self, start: int, stop: int, transform: str) -> np.ndarray:
         return transform_values(self.raw(start, stop), transform, **self._stats(transform))
 
 
+def _order_quantiles(orders: list, cells: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    n = sum(o.n for o in orders)
+    out = np.empty((len(cells), len(levels)), np.float32)
+    for j, level in enumerate(levels):
+        m = np.where(n > 0, np.maximum(1, np.ceil(level * n)), 0).astype(np.int64)
+        out[:, j] = kth_over_parts(orders, m)[cells]
+    return out
+
+
 class DenseLayer(_Layer):
     """A (T, D) layer stored dense: raw rows (T, D) and the uint8 column index (D, T)."""
+
+    def raw_quantiles(self, cells: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, bool]:
+        """Exact once the sorted values exist (quantile was used), else from an even sample of rows."""
+        if self._order is not None:
+            return super().raw_quantiles(cells, levels)
+        return layer_sketch(self.arrays, levels)[:, cells].T, False
+
+    def positions_on(self, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
+        """int64: at how many positions each cell is on, exactly: the codes above its k from the
+        code counts, and the positions of the ambiguous code whose raw value reaches the threshold."""
+        counts = layer_code_counts(self.arrays)[cells]
+        k, ambiguous = code_thresholds(self.arrays.edges[cells], thr[cells])
+        on = np.array([counts[i, k[i] + 1:].sum() for i in range(len(cells))], np.int64)
+        for i in np.flatnonzero(ambiguous & (counts[np.arange(len(cells)), np.minimum(k, 255)] > 0)):
+            c = int(cells[i])
+            where = np.flatnonzero(np.asarray(self.arrays.codes[c]) == k[i])
+            with np.errstate(invalid="ignore"):
+                on[i] += int((np.asarray(self.arrays.rows[where, c], np.float32) >= thr[c]).sum())
+        return on
 
     def on_bits(self, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
         cells = np.asarray(cells, np.int64)
@@ -155,6 +190,16 @@ class DenseLayer(_Layer):
 class SparseLayer(_Layer):
     """A (T, D) layer stored sparse (sparse.py): columns for S1 bitsets, rows for the rest."""
 
+    def positions_on(self, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
+        a = self.arrays
+        out = np.zeros(len(cells), np.int64)
+        for i, c in enumerate(np.asarray(cells).tolist()):
+            vals = np.asarray(a.csc_data[a.csc_indptr[c]:a.csc_indptr[c + 1]], np.float32)
+            with np.errstate(invalid="ignore"):
+                on = int((vals >= thr[c]).sum())
+            out[i] = on + (self.T - len(vals) if thr[c] <= 0 else 0)
+        return out
+
     def _rows(self):
         a = self.arrays
         return a.csr_indptr, a.csr_indices, kernels.as_kernel_rows(a.csr_data)
@@ -195,3 +240,91 @@ class SparseLayer(_Layer):
         stored_low = low[cols]
         return (np.bincount(owner, weights=on, minlength=len(positions)).astype(np.int64) + int(low.sum())
                 - np.bincount(owner, weights=stored_low, minlength=len(positions)).astype(np.int64))
+
+
+class ShardedLayer(_Layer):
+    """One layer over consecutive shards (SPEC.md section 7): statistics over all shards together
+    (moments added, order statistics combined), each read done by the shards' own access objects
+    in their local positions. `arrays` is the sharded dataset's view (fingerprint, dense rows)."""
+
+    def __init__(self, parts: list, offsets: np.ndarray, transform: str, arrays):
+        self.parts, self.offsets = parts, np.asarray(offsets, np.int64)
+        self.arrays, self.transform = arrays, transform
+        self.T, self.D = int(self.offsets[-1]), parts[0].D
+        self._moments = None
+        self._thresholds = {}
+
+    def moments(self) -> Moments:
+        if self._moments is None:
+            self._moments = sum((p.moments() for p in self.parts[1:]), self.parts[0].moments())
+        return self._moments
+
+    def _stats(self, transform: str) -> dict:
+        if transform == "quantile":
+            return {"orders": [p.order_stats() for p in self.parts]}
+        return super()._stats(transform)
+
+    def prepare(self) -> None:
+        for p in self.parts:
+            p.prepare()
+
+    def raw_quantiles(self, cells: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, bool]:
+        """Exact over all shards from their order statistics when every shard has them (sparse
+        layers, or after quantile was used), else the shards' sample quantiles pooled by weight."""
+        if all(isinstance(p, SparseLayer) or p._order is not None for p in self.parts):
+            return _order_quantiles([p.order_stats() for p in self.parts], cells, levels), True
+        pooled = [p.raw_quantiles(cells, levels)[0] for p in self.parts]          # (n, q) each
+        weights = np.concatenate([np.full(len(levels), p.T / len(levels)) for p in self.parts])
+        out = np.empty((len(cells), len(levels)), np.float32)
+        for i in range(len(cells)):
+            vals = np.concatenate([q[i] for q in pooled])
+            ok = ~np.isnan(vals)
+            order = np.argsort(vals[ok], kind="stable")
+            cdf = np.cumsum(weights[ok][order])
+            out[i] = vals[ok][order][np.minimum(np.searchsorted(cdf, levels * cdf[-1]), len(order) - 1)] \
+                if ok.any() else np.nan
+        return out, False
+
+    def positions_on(self, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
+        return sum(p.positions_on(cells, thr) for p in self.parts)
+
+    def _local(self, i: int, *positions):
+        o, o2 = int(self.offsets[i]), int(self.offsets[i + 1])
+        return [min(max(int(x), o), o2) - o for x in positions]
+
+    def on_bits(self, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
+        return np.concatenate([p.on_bits(cells, thr) for p in self.parts], axis=1)
+
+    def s2_sizes(self, thr, a, b, lo, hi) -> np.ndarray:
+        """Candidates and their pads never cross a shard (shards start at documents)."""
+        a = np.asarray(a, np.int64)
+        out = np.zeros(len(a), np.int64)
+        shard = np.searchsorted(self.offsets, a, side="right") - 1
+        for i in np.unique(shard).tolist():
+            k = shard == i
+            o = self.offsets[i]
+            out[k] = self.parts[i].s2_sizes(thr, a[k] - o, np.asarray(b)[k] - o, np.asarray(lo)[k] - o,
+                                            np.asarray(hi)[k] - o)
+        return out
+
+    def select(self, thr, start: int, stop: int, lo: int, hi: int) -> np.ndarray:
+        """Each shard holding part of lo:hi folds its part (a range may cross documents and shards)."""
+        keep = np.ones(self.D, dtype=bool)
+        for i, p in enumerate(self.parts):
+            if self.offsets[i] < hi and lo < self.offsets[i + 1]:
+                keep &= p.select(thr, *self._local(i, start, stop, lo, hi))
+        return keep
+
+    def raw(self, start: int, stop: int) -> np.ndarray:
+        pieces = [p.raw(*self._local(i, start, stop)) for i, p in enumerate(self.parts)
+                  if self.offsets[i] < stop and start < self.offsets[i + 1]]
+        return np.concatenate(pieces, axis=0)
+
+    def on_counts(self, positions: np.ndarray, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
+        positions = np.asarray(positions, np.int64)
+        out = np.zeros(len(positions), np.int64)
+        shard = np.searchsorted(self.offsets, positions, side="right") - 1
+        for i in np.unique(shard).tolist():
+            k = shard == i
+            out[k] = self.parts[i].on_counts(positions[k] - self.offsets[i], cells, thr)
+        return out

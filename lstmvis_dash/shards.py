@@ -8,12 +8,19 @@ annotations, the row and code copies the views read) is a concatenating view ove
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .dataset import Dataset, check_range, open_folder
-from .index import LayerArrays
+from .layers import ShardedLayer
+
+
+@dataclass(frozen=True)
+class ShardedArrays:
+    rows: "ShardedArray | None"   # dense layers: the rows with global positions
+    fingerprint: dict
 
 
 class ShardedArray:
@@ -149,19 +156,27 @@ class ShardedDataset(Dataset):
         return self._vocabulary()[0]
 
     # -- states ------------------------------------------------------------------------------
-    def arrays(self, layer: str) -> LayerArrays:
-        """The shards' row and code copies as global views (each shard's own are checked as usual;
-        the view is rebuilt when one of them is). `layer(layer)` reads through these views, which
-        serves select, values and the views; match goes to the shards themselves."""
+    def arrays(self, layer: str) -> ShardedArrays:
+        """The shards' index files as one view: their fingerprints (rebuilt when one shard's is) and,
+        for a dense layer, the rows with global positions. Each shard keeps its own codes (their
+        edges are per cell and per shard), so queries go through `layer()`."""
         parts = [s.arrays(layer) for s in self.shards]
         cached = self._arrays.get(layer)
         if cached is not None and all(a is b for a, b in zip(cached[0], parts)):
             return cached[1]
-        view = LayerArrays(ShardedArray([p.rows for p in parts], self.offsets, 0),
-                           ShardedArray([p.codes for p in parts], self.offsets, 1),
-                           parts[0].edges, {"shards": [p.fingerprint for p in parts]})
+        rows = ShardedArray([p.rows for p in parts], self.offsets, 0) if hasattr(parts[0], "rows") else None
+        view = ShardedArrays(rows, {"shards": [p.fingerprint for p in parts]})
         self._arrays[layer] = (parts, view)
         return view
+
+    def layer(self, layer: str) -> ShardedLayer:
+        """Select, values, thresholds and statistics over all shards, read by each shard's own layer."""
+        arrays = self.arrays(layer)
+        cached = self._layers.get(layer)
+        if cached is None or cached.arrays is not arrays:
+            cached = self._layers[layer] = ShardedLayer([s.layer(layer) for s in self.shards], self.offsets,
+                                                        self.transform(layer), arrays)
+        return cached
 
     # -- annotations -------------------------------------------------------------------------
     def annotation_labels(self, name: str) -> list:

@@ -53,3 +53,21 @@ def test_guide_errors(tmp_path):
         cell_guide(ds, "L", [0], 0.5, transform="log")
     with pytest.raises(ValueError, match="layer 'M' is unknown"):
         cell_guide(ds, "M", [0], 0.5)
+
+
+def test_guide_over_shards(tmp_path):
+    """Over shards, on-shares are exact and quantiles exact once order statistics exist."""
+    rng = np.random.default_rng(44)
+    T, D = 60, 4
+    raw = make_raw(rng, T, D)
+    one = lv.open_dataset(lv.write_dataset(tmp_path / "one", ["x"] * T, {"L": raw}, documents=[0, 30]))
+    parts = [lv.write_dataset(tmp_path / f"p{k}", ["x"] * 30, {"L": raw[30 * k:30 * k + 30]}) for k in (0, 1)]
+    sharded = lv.open_shards(parts)
+    for transform in ALL_TRANSFORMS:
+        a = cell_guide(sharded, "L", [0, 2, 3], 0.3, transform=transform)
+        b = cell_guide(one, "L", [0, 2, 3], 0.3, transform=transform)
+        np.testing.assert_array_equal(a.share_on, b.share_on)
+        np.testing.assert_array_equal(a.share_on, ref_on(raw, transform, 0.3)[:, [0, 2, 3]].mean(axis=0))
+        if a.exact:
+            np.testing.assert_array_equal(a.quantiles, ref_quantiles(ref_values(raw, transform), a.levels)[[0, 2, 3]])
+    assert cell_guide(sharded, "L", [1], 0.3, transform="tanh").exact      # after quantile: sorted values exist

@@ -241,3 +241,48 @@ def test_on_counts(tmp_path, sparse):
     assert on_counts(ds, "L", [], [1], 0.1).tolist() == []
     with pytest.raises(ValueError, match="positions must be in"):
         on_counts(ds, "L", [50], [1], 0.1)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_transforms_over_shards(tmp_path, seed):
+    """zscore and quantile statistics are over all shards: a sharded dataset gives exactly what one
+    folder with the same states gives (dense and sparse layers)."""
+    import scipy.sparse as sp
+    rng = np.random.default_rng(1700 + seed)
+    T, D = int(rng.integers(20, 90)), int(rng.integers(1, 8))
+    documents = [0] + sorted(rng.choice(np.arange(1, T), size=5, replace=False).tolist())
+    raw = make_raw(rng, T, D)
+    raw[:T // 3] *= 10                                 # shards with different distributions
+    sparse_raw = np.where(rng.random((T, D)) < 0.8, 0, np.nan_to_num(raw, nan=0.0, posinf=1.0, neginf=-1.0))
+    sparse_raw = sparse_raw.astype(np.float32)
+    cuts = sorted(rng.choice(documents[1:], size=2, replace=False).tolist())
+    bounds = [0] + cuts + [T]
+
+    def states(a, b):
+        return {"d": raw[a:b], "s": sp.csr_matrix(sparse_raw[a:b])}
+    own = {"d": "zscore", "s": "quantile"}
+    one = lv.open_dataset(lv.write_dataset(tmp_path / "one", ["x"] * T, states(0, T), documents=documents,
+                                           transforms=own))
+    paths = []
+    for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        docs = [d - a for d in documents if a <= d < b]
+        paths.append(lv.write_dataset(tmp_path / f"part-{k}", ["x"] * (b - a), states(a, b), documents=docs,
+                                      transforms=own))
+    sharded = lv.open_shards(paths)
+    for layer in ("d", "s"):
+        for transform in ALL_TRANSFORMS:
+            np.testing.assert_array_equal(sharded.values(layer, 0, T, transform=transform),
+                                          one.values(layer, 0, T, transform=transform))
+            for thr in (-0.5, 0.0, 0.3, 0.5, 0.9):
+                for _ in range(3):
+                    start = int(rng.integers(0, T - 4))
+                    stop = start + int(rng.integers(1, 4))
+                    pl, pr = (int(x) for x in rng.integers(0, 3, size=2))
+                    s1 = lv.select(sharded, layer, start, stop, thr, pad_left=pl, pad_right=pr, transform=transform)
+                    assert s1.tolist() == lv.select(one, layer, start, stop, thr, pad_left=pl, pad_right=pr,
+                                                    transform=transform).tolist()
+                cells = s1 if len(s1) else list(range(D))
+                a = lv.match(sharded, layer, cells, thr, pad_left=pl, pad_right=pr, transform=transform, top=1000)
+                b = lv.match(one, layer, cells, thr, pad_left=pl, pad_right=pr, transform=transform, top=1000)
+                assert a.table.to_numpy().tolist() == b.table.to_numpy().tolist()
+                assert a.histogram.to_numpy().tolist() == b.histogram.to_numpy().tolist()
