@@ -83,6 +83,8 @@ def build_model(torch, *, d_model: int, n_layers: int, n_heads: int, d_mlp: int,
         def __init__(self):
             super().__init__()
             self.context = context
+            self.arch = {"d_model": d_model, "n_layers": n_layers, "n_heads": n_heads, "d_mlp": d_mlp,
+                         "context": context}
             self.embed = nn.Embedding(len(TOKENS), d_model)
             self.pos = nn.Embedding(context, d_model)
             self.blocks = nn.ModuleList(Block() for _ in range(n_layers))
@@ -141,8 +143,9 @@ def _cosine(total: int):
 
 
 def train_lm(torch, model, ids: np.ndarray, *, steps: int, batch: int, lr: float, max_minutes: float,
-             rng: np.random.Generator, log=print) -> dict:
+             rng: np.random.Generator, log=None) -> dict:
     """AdamW on random batches of training documents (next-token cross-entropy, tokens 1 … L-1)."""
+    log = log or (lambda msg: print(msg, flush=True))
     x = torch.as_tensor(ids, dtype=torch.long)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _cosine(steps))
@@ -207,9 +210,10 @@ def residual_stream(torch, model, ids: np.ndarray, block: int, chunk: int = 256)
 
 
 def train_sae(torch, sae, acts: np.ndarray, *, steps: int, batch: int, lr: float,
-              rng: np.random.Generator, log=print) -> dict:
+              rng: np.random.Generator, log=None) -> dict:
     """Adam on the reconstruction error (MSE), decoder rows renormalised after every step; b_dec
     starts at the mean activation."""
+    log = log or (lambda msg: print(msg, flush=True))
     x = torch.as_tensor(acts)
     with torch.no_grad():
         sae.b_dec.copy_(x.mean(0))
@@ -266,12 +270,9 @@ def record(torch, model, sae, ids: np.ndarray, depth: np.ndarray, block: int, ou
 MODEL_FILE = "models.pt"
 
 
-def save_models(torch, path: Path, model, sae, args) -> None:
-    arch = {"d_model": args.d_model, "n_layers": args.layers, "n_heads": args.heads,
-            "d_mlp": 4 * args.d_model, "context": args.length}
-    block = args.layers - 1 if args.sae_block is None else args.sae_block
-    torch.save({"arch": arch, "model": model.state_dict(), "sae_block": block,
-                "sae": {"n_features": args.sae_features, "k": args.sae_k, "state": sae.state_dict()}}, path)
+def save_models(torch, path: Path, model, sae, block: int) -> None:
+    torch.save({"arch": model.arch, "model": model.state_dict(), "sae_block": int(block),
+                "sae": {"n_features": sae.W_enc.shape[1], "k": sae.k, "state": sae.state_dict()}}, path)
 
 
 def load_models(torch, path):
@@ -302,12 +303,15 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--max-minutes", type=float, default=20.0, help="stop LM training after this long")
+    ap.add_argument("--max-minutes", type=float, default=60.0,
+                    help="stop LM training after this long (a stopped run no longer reproduces the bundled one)")
     ap.add_argument("--sae-block", type=int, default=None, help="block whose output the SAE reads (default: the last)")
     ap.add_argument("--sae-features", type=int, default=512)
     ap.add_argument("--sae-k", type=int, default=8, help="active features per token (TopK)")
     ap.add_argument("--sae-docs", type=int, default=4000, help="training documents the SAE is trained on")
     ap.add_argument("--sae-steps", type=int, default=6000)
+    ap.add_argument("--from-weights", default=None,
+                    help="record with the models saved in this file (models.pt) instead of training")
     args = ap.parse_args(argv)
 
     try:
@@ -327,30 +331,41 @@ def main(argv=None) -> int:
     print(f"recorded: {args.record_docs} documents of {L} tokens, depth 0..4 shares "
           + " ".join(f"{s:.3f}" for s in shares))
 
-    model = build_model(torch, d_model=args.d_model, n_layers=args.layers, n_heads=args.heads,
-                        d_mlp=4 * args.d_model, context=L)
-    info = train_lm(torch, model, train_ids, steps=args.steps, batch=args.batch, lr=args.lr,
-                    max_minutes=args.max_minutes, rng=rng)
+    block = args.layers - 1 if args.sae_block is None else args.sae_block
+    if args.from_weights:
+        model, sae, block = load_models(torch, args.from_weights)
+        print(f"loaded the models from {args.from_weights} (not trained again)")
+    else:
+        model = build_model(torch, d_model=args.d_model, n_layers=args.layers, n_heads=args.heads,
+                            d_mlp=4 * args.d_model, context=L)
+        info = train_lm(torch, model, train_ids, steps=args.steps, batch=args.batch, lr=args.lr,
+                        max_minutes=args.max_minutes, rng=rng)
+        print(f"LM trained {info['steps']} steps in {info['seconds'] / 60:.1f} min", flush=True)
+        acts = residual_stream(torch, model, train_ids[: args.sae_docs], block)
+        sae = build_sae(torch, args.d_model, args.sae_features, args.sae_k)
+        sinfo = train_sae(torch, sae, acts, steps=args.sae_steps, batch=256, lr=1e-3, rng=rng)
+        print(f"SAE trained in {sinfo['seconds'] / 60:.1f} min", flush=True)
     nll, best = lm_nll(torch, model, valid_ids), best_nll(valid_ids, valid_before)
     cond_entropy = entropy_per_state()[valid_before[:, 1:]].mean()
-    print(f"LM trained {info['steps']} steps in {info['seconds'] / 60:.1f} min; validation "
-          f"({valid_ids.size} tokens), nats/token: model {nll:.4f}, best achievable {best:.4f} "
+    print(f"validation ({valid_ids.size} tokens), nats/token: model {nll:.4f}, best achievable {best:.4f} "
           f"(conditional entropy {cond_entropy:.4f}); gap {nll - best:.4f}")
-
-    block = args.layers - 1 if args.sae_block is None else args.sae_block
-    acts = residual_stream(torch, model, train_ids[: args.sae_docs], block)
-    sae = build_sae(torch, args.d_model, args.sae_features, args.sae_k)
-    sinfo = train_sae(torch, sae, acts, steps=args.sae_steps, batch=256, lr=1e-3, rng=rng)
     q = sae_quality(torch, sae, residual_stream(torch, model, valid_ids, block))
     spliced = lm_nll(torch, model, valid_ids, replace=(block, lambda o: sae.decode(sae.encode(o))))
-    print(f"SAE on blocks.{block} ({args.sae_features} features, k={args.sae_k}) trained in "
-          f"{sinfo['seconds'] / 60:.1f} min; validation: unexplained variance {q['fvu']:.3f}, "
-          f"dead features {q['dead']}, LM loss with the SAE spliced in {spliced:.4f} nats/token")
-    weights = Path(args.out) / MODEL_FILE
-    weights.parent.mkdir(parents=True, exist_ok=True)
-    save_models(torch, weights, model, sae, args)
-    print(f"saved the weights to {weights}")
-    record(torch, model, sae, rec_ids, rec_depth, block, args)
+    print(f"SAE on blocks.{block} ({sae.W_enc.shape[1]} features, k={sae.k}); validation: unexplained "
+          f"variance {q['fvu']:.4f}, dead features {q['dead']}, LM loss with the SAE spliced in "
+          f"{spliced:.4f} nats/token", flush=True)
+
+    description = (
+        f"Causal transformer language model ({len(model.blocks)} blocks, d_model {model.pos.weight.shape[1]}) "
+        f"on the parenthesis language of the LSTMVis paper, section 6.1, one document per sequence "
+        f"starting at depth 0, and a TopK SAE ({sae.W_enc.shape[1]} features, k={sae.k}) on the residual "
+        f"stream after blocks.{block}. Held-out: {len(rec_ids)} documents of {L} tokens. Validation loss "
+        f"{nll:.4f} nats/token, best achievable {best:.4f}. Built by python -m "
+        f"lstmvis_dash.examples.parens_transformer --seed {args.seed}.")
+    out = record(torch, model, sae, rec_ids, rec_depth, block, args.out, description=description)
+    save_models(torch, Path(out) / MODEL_FILE, model, sae, block)
+    size = sum(f.stat().st_size for f in Path(out).iterdir() if f.is_file())
+    print(f"wrote {out} ({size / 1e6:.2f} MB with the weights)")
     return 0
 
 
