@@ -12,7 +12,9 @@
     phrase x threshold, S1 = lv.select(range), then lv.match(S1) (top 50), and the share of matched
     positions at depth 4, pooled over the selections. The phrase and threshold of each layer are
     chosen on the even-numbered selections and the share reported on the odd-numbered ones, so the
-    choice does not flatter the result. Thresholds are in each layer's own transform.
+    choice does not flatter the result. Thresholds are in each layer's own transform; the row
+    "sugg." matches each selection at its own suggested threshold (lstmvis_dash.guidance: Otsu's
+    split of the cells' range minima), which needs no choice at all.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import lstmvis_dash as lv  # noqa: E402
+from lstmvis_dash import guidance  # noqa: E402
 from bench_match_depth import occurrences  # noqa: E402
 from lstmvis_dash.ui.match_figures import matched_positions  # noqa: E402
 
@@ -54,14 +57,20 @@ def bench_loss(data: Path, n_docs: int, seed: int) -> None:
 
 
 def depth_share(ds, codes, level, layer, starts, n, thr) -> tuple:
-    """(positions at `level`, matched positions, |S1| per selection) over the selections."""
+    """(positions at `level`, matched positions, |S1| per selection) over the selections; thr None:
+    each selection at its own suggested threshold (lstmvis_dash.guidance)."""
     inside = total = 0
     sizes = []
     for a in starts:
-        s1 = lv.select(ds, layer, a, a + n, thr)
+        if thr is None:
+            thr_a = guidance.suggest_threshold(ds, layer, a, a + n)
+            if thr_a is None:
+                sizes.append(0)
+                continue
+        s1 = lv.select(ds, layer, a, a + n, thr if thr is not None else thr_a)
         sizes.append(len(s1))
         if len(s1):
-            pos = matched_positions(lv.match(ds, layer, s1, thr).table)
+            pos = matched_positions(lv.match(ds, layer, s1, thr if thr is not None else thr_a).table)
             inside += int((codes[pos] == level).sum())
             total += len(pos)
     return inside, total, sizes
@@ -81,7 +90,7 @@ def bench_depth(ds, samples: int) -> None:
             n = len(phrase.split())
             starts = occurrences(ds, phrase.split(), codes, level, 2 * samples)
             halves = {"tune": starts[0::2], "eval": starts[1::2]}
-            for thr in GRIDS[ds.transform(layer)]:
+            for thr in GRIDS[ds.transform(layer)] + [None]:
                 res = {h: depth_share(ds, codes, level, layer, s, n, thr) for h, s in halves.items()}
                 share = {h: r[0] / r[1] if r[1] else float("nan") for h, r in res.items()}
                 sizes = res["tune"][2] + res["eval"][2]
@@ -89,9 +98,12 @@ def bench_depth(ds, samples: int) -> None:
                            matched=res["tune"][1] + res["eval"][1], s1=float(np.median(sizes)),
                            empty=sum(s == 0 for s in sizes), n=len(sizes))
                 rows.append(row)
-                print(f"    {layer:6s} {phrase!r:7s} {thr:5g} {row['tune']:10.1%} {row['eval']:10.1%} "
+                print(f"    {layer:6s} {phrase!r:7s} {'sugg.' if thr is None else format(thr, 'g'):>5s} {row['tune']:10.1%} {row['eval']:10.1%} "
                       f"{row['matched']:7d} {row['s1']:11.0f} {row['empty']:4d}/{row['n']}")
-        ok = [r for r in rows if r["empty"] <= r["n"] // 4 and not np.isnan(r["tune"])]
+        sugg = [r for r in rows if r["thr"] is None]
+        print(f"    {layer}: at each selection's suggested threshold: " + ", ".join(
+            f"{r['phrase']!r} {r['eval']:.1%} on the eval half ({r['tune']:.1%} tune)" for r in sugg))
+        ok = [r for r in rows if r["thr"] is not None and r["empty"] <= r["n"] // 4 and not np.isnan(r["tune"])]
         if not ok:
             print(f"    {layer}: no threshold gives a non-empty S1 for most selections")
             continue
