@@ -86,24 +86,20 @@ class CellDistributions:
 
     def on_share(self, cells, threshold: float) -> np.ndarray:
         """The share of all positions at which each cell is on (value >= ℓ; NaN is off)."""
-        out = np.zeros(len(cells))
-        for i, c in enumerate(np.asarray(cells, int)):
-            col = self.table[:, c]
-            if np.isnan(col[0]):
-                continue
-            # the share strictly below ℓ: ties at ℓ are on, so read the table where values reach ℓ
-            k = int(np.searchsorted(col, np.float32(threshold), side="left"))
-            if k == 0:
-                below = 0.0
-            elif k == len(col):
-                below = 1.0
-            else:
-                lo, hi = float(col[k - 1]), float(col[k])
-                frac = (float(np.float32(threshold)) - lo) / (hi - lo) if hi > lo else 1.0
-                below = FINE[k - 1] + frac * (FINE[k] - FINE[k - 1])
-            above = 1.0 - below
-            out[i] = above * self.valid[c]
-        return out
+        cells = np.asarray(cells, int)
+        col = self.table[:, cells]                              # (F, n), sorted down each column
+        ell = np.float32(threshold)
+        # the share strictly below ℓ: ties at ℓ are on, so read the table where values reach ℓ
+        k = (col < ell).sum(axis=0)                             # first row with value >= ℓ
+        inner = (k > 0) & (k < len(FINE))
+        kk = np.clip(k, 1, len(FINE) - 1)
+        lo = np.take_along_axis(col, (kk - 1)[None], 0)[0].astype(np.float64)
+        hi = np.take_along_axis(col, kk[None], 0)[0].astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(hi > lo, (float(ell) - lo) / (hi - lo), 1.0)
+        below = np.where(k == 0, 0.0, np.where(inner, FINE[kk - 1] + frac * (FINE[kk] - FINE[kk - 1]), 1.0))
+        share = (1.0 - below) * self.valid[cells]
+        return np.where(np.isnan(col[0]), 0.0, share)
 
 
 def _values(ds, layer, start, stop, transform):
