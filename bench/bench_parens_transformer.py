@@ -6,7 +6,7 @@
     validation documents (--seed): the transformer's loss beside the best achievable loss (the
     generator's own log-loss, exact: lstmvis_dash.examples.parens), the loss with the SAE's
     reconstruction spliced into the residual stream, and the SAE's unexplained variance.
-(b) The depth-4 finding of the paper's section 6.1 (bench/bench_match_depth.py for the LSTM), on
+(b) The depth-4 finding of the paper's section 6.1 (and the same at depths 3, 2, 1) (bench/bench_match_depth.py for the LSTM), on
     the residual stream and on the SAE's features: the first 2 x --samples occurrences of each
     phrase ("( 4", "( 4 4") whose tokens are all at depth 4 are selected in turn; for each layer x
     phrase x threshold, S1 = lv.select(range), then lv.match(S1) (top 50), and the share of matched
@@ -34,7 +34,6 @@ from lstmvis_dash.ui.match_figures import matched_positions  # noqa: E402
 # thresholds tried, by the layer's transform (zscore: standard deviations; none: SAE activations)
 GRIDS = {"zscore": [0.5, 1.0, 1.5, 2.0], "none": [0.5, 1.0, 2.0, 5.0, 10.0],
          "quantile": [0.5, 0.7, 0.8, 0.9, 0.95], "tanh": [0.1, 0.2, 0.3, 0.4, 0.5]}
-PHRASES = ["( 4", "( 4 4"]
 
 
 def bench_loss(data: Path, n_docs: int, seed: int) -> None:
@@ -76,17 +75,19 @@ def depth_share(ds, codes, level, layer, starts, n, thr) -> tuple:
     return inside, total, sizes
 
 
-def bench_depth(ds, samples: int) -> None:
+def bench_depth(ds, samples: int, depth: int) -> dict:
     labels = [str(x) for x in ds.annotation_labels("depth")]
-    level = labels.index("4")
+    level = labels.index(str(depth))
     codes = np.asarray(ds.annotation_codes("depth"))
-    print(f"(b) depth-4 finding; {np.mean(codes == level):.1%} of all positions are at depth 4 "
+    phrases = [f"( {depth}", f"( {depth} {depth}"]
+    results = {}
+    print(f"(b) depth-{depth} finding; {np.mean(codes == level):.1%} of all positions are at depth {depth} "
           f"(what matches at random would get)")
     print(f"    {'layer':6s} {'phrase':7s} {'thr':>5s} {'share tune':>10s} {'share eval':>10s} "
           f"{'matched':>7s} {'median |S1|':>11s} {'empty S1':>8s}")
     for layer in ds.layers:
         rows = []
-        for phrase in PHRASES:
+        for phrase in phrases:
             n = len(phrase.split())
             starts = occurrences(ds, phrase.split(), codes, level, 2 * samples)
             halves = {"tune": starts[0::2], "eval": starts[1::2]}
@@ -108,9 +109,11 @@ def bench_depth(ds, samples: int) -> None:
             print(f"    {layer}: no threshold gives a non-empty S1 for most selections")
             continue
         best = max(ok, key=lambda r: (r["tune"], r["matched"]))
-        print(f"    RESULT {layer} ({ds.transform(layer)}): chosen on the tune half: {best['phrase']!r} at "
-              f"threshold {best['thr']:g}; share of matched positions at depth 4 on the other "
-              f"{best['n'] // 2} selections: {best['eval']:.1%} (median |S1| {best['s1']:.0f})")
+        results[layer] = (best, sugg)
+        print(f"    RESULT depth {depth}, {layer} ({ds.transform(layer)}): chosen on the tune half: "
+              f"{best['phrase']!r} at threshold {best['thr']:g}; share of matched positions at depth {depth} on "
+              f"the other {best['n'] // 2} selections: {best['eval']:.1%} (median |S1| {best['s1']:.0f})")
+    return results
 
 
 def main(argv=None) -> int:
@@ -119,13 +122,21 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", type=int, default=20, help="selections per half (tune, eval) and phrase")
     ap.add_argument("--valid-docs", type=int, default=800)
     ap.add_argument("--seed", type=int, default=7, help="seed of the validation documents")
+    ap.add_argument("--depths", type=int, nargs="+", default=[4, 3, 2, 1],
+                    help="the depths whose finding is measured (the paper's is 4)")
     args = ap.parse_args(argv)
     data = Path(args.data)
     ds = lv.open_dataset(data)
     print(f"{ds.name}: T={len(ds):,}, {len(ds.documents)} documents, layers "
           + ", ".join(f"{l} ({ds.dims(l)}, {ds.transform(l)})" for l in ds.layers))
     bench_loss(data, args.valid_docs, args.seed)
-    bench_depth(ds, args.samples)
+    summary = {d: bench_depth(ds, args.samples, d) for d in args.depths}
+    print("SUMMARY share of matched positions at the selection's depth, on the evaluation half "
+          "(chosen threshold | each selection's suggested threshold):")
+    for d, res in summary.items():
+        print(f"    depth {d}: " + "; ".join(
+            f"{layer} {best['eval']:.1%} | {min(r['eval'] for r in sugg):.1%}-{max(r['eval'] for r in sugg):.1%}"
+            for layer, (best, sugg) in res.items()))
     return 0
 
 
