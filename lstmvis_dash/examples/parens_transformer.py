@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .lm import folder_size, import_torch
 from .parens import MAX_DEPTH, TOKENS, check_stream, entropy_per_state, generate, true_logprob
 
 
@@ -314,14 +315,9 @@ def main(argv=None) -> int:
                     help="record with the models saved in this file (models.pt) instead of training")
     args = ap.parse_args(argv)
 
-    try:
-        import torch
-    except ImportError:
-        print("this script needs PyTorch (an optional extra): pip install torch==2.13.0", file=sys.stderr)
+    torch = import_torch(args.seed)
+    if torch is None:
         return 2
-
-    torch.set_num_threads(1)
-    torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     L = args.length
     train_ids, _, _ = documents(args.train_docs, L, rng)
@@ -364,8 +360,7 @@ def main(argv=None) -> int:
         f"lstmvis_dash.examples.parens_transformer --seed {args.seed}.")
     out = record(torch, model, sae, rec_ids, rec_depth, block, args.out, description=description)
     save_models(torch, Path(out) / MODEL_FILE, model, sae, block)
-    size = sum(f.stat().st_size for f in Path(out).iterdir() if f.is_file())
-    print(f"wrote {out} ({size / 1e6:.2f} MB with the weights)")
+    print(f"wrote {out} ({folder_size(out) / 1e6:.2f} MB with the weights)")
     return 0
 
 
