@@ -7,7 +7,8 @@ on the range minima (the split with the largest between-group variance), halfway
 minima it separates. The S1 it gives is the clear-cut group of cells that stay high through the
 range, and moving ℓ anywhere within that gap leaves S1 unchanged. It ignores the padding (which only
 removes cells from S1); the threshold guidance figure shows, beside it, where ℓ falls in each
-cell's distribution over the dataset and the share of positions each cell is on at ℓ.
+cell's distribution over the dataset and the share of positions each cell is on at ℓ
+(`lstmvis_dash.guide.cell_guide`).
 """
 from __future__ import annotations
 
@@ -49,58 +50,3 @@ def suggest_threshold(ds, layer: str, start: int, stop: int, transform=None) -> 
     cell's range minimum is the same."""
     return otsu_split(range_minima(ds, layer, start, stop, transform))
 
-
-# ----------------------------------------------------------------------------------------------
-# per-cell distributions over the whole dataset (what the guidance figure draws)
-
-FINE = np.linspace(0.0, 1.0, 1001)     # the quantile table the on-shares are read from
-
-
-class CellDistributions:
-    """Every cell's quantiles over all T positions in one transform (NaN left out), computed once
-    per (dataset, layer, transform) a column block at a time; `quantiles(cells, probs)` and
-    `on_share(cells, ℓ)` read them. The on-share is interpolated in a 1001-point table, so it is
-    within 0.1% of the exact share."""
-
-    def __init__(self, ds, layer: str, transform=None, block_bytes: int = 64 << 20):
-        T, D = len(ds), ds.dims(layer)
-        self.table = np.full((len(FINE), D), np.nan, np.float32)
-        self.valid = np.zeros(D, np.float64)        # share of non-NaN positions per cell
-        rows_per = max(1, block_bytes // max(1, 4 * D))
-        step = max(1, block_bytes // max(1, 4 * T))
-        for c0 in range(0, D, step):
-            c1 = min(D, c0 + step)
-            cols = np.concatenate([_values(ds, layer, s, min(T, s + rows_per), transform)[:, c0:c1]
-                                   for s in range(0, T, rows_per)])
-            for j in range(c1 - c0):
-                x = cols[:, j]
-                x = x[~np.isnan(x)]
-                self.valid[c0 + j] = len(x) / T
-                if len(x):
-                    self.table[:, c0 + j] = np.quantile(x, FINE)
-
-    def quantiles(self, cells, probs) -> np.ndarray:
-        """(len(cells), len(probs)) float32: each cell's values at the probabilities."""
-        idx = np.clip(np.round(np.asarray(probs) * (len(FINE) - 1)).astype(int), 0, len(FINE) - 1)
-        return self.table[idx][:, np.asarray(cells, int)].T.copy()
-
-    def on_share(self, cells, threshold: float) -> np.ndarray:
-        """The share of all positions at which each cell is on (value >= ℓ; NaN is off)."""
-        cells = np.asarray(cells, int)
-        col = self.table[:, cells]                              # (F, n), sorted down each column
-        ell = np.float32(threshold)
-        # the share strictly below ℓ: ties at ℓ are on, so read the table where values reach ℓ
-        k = (col < ell).sum(axis=0)                             # first row with value >= ℓ
-        inner = (k > 0) & (k < len(FINE))
-        kk = np.clip(k, 1, len(FINE) - 1)
-        lo = np.take_along_axis(col, (kk - 1)[None], 0)[0].astype(np.float64)
-        hi = np.take_along_axis(col, kk[None], 0)[0].astype(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.where(hi > lo, (float(ell) - lo) / (hi - lo), 1.0)
-        below = np.where(k == 0, 0.0, np.where(inner, FINE[kk - 1] + frac * (FINE[kk] - FINE[kk - 1]), 1.0))
-        share = (1.0 - below) * self.valid[cells]
-        return np.where(np.isnan(col[0]), 0.0, share)
-
-
-def _values(ds, layer, start, stop, transform):
-    return ds.values(layer, start, stop) if transform is None else ds.values(layer, start, stop, transform=transform)

@@ -53,23 +53,3 @@ def test_suggested_threshold_selects_the_cells_that_track_the_range(small_datase
     assert set(s1.tolist()) == set(np.flatnonzero(low >= ell).tolist())
     assert low[s1].min() > ell > low[np.setdiff1d(np.arange(ds.dims("cells")), s1)].max()
 
-
-def test_cell_distributions_against_the_values(tmp_path):
-    rng = np.random.default_rng(3)
-    T, D = 3000, 7
-    raw = rng.normal(0, 1, (T, D)) * np.array([1e-3, 1, 10, 1e3, 1, 1, 1])
-    raw[:, 4] = np.round(raw[:, 4])                       # heavy ties
-    raw[:, 5] = np.where(rng.random(T) < 0.97, 0.0, 5.0)  # zero almost everywhere
-    raw[rng.random(T) < 0.1, 6] = np.nan                  # NaN: never on
-    ds = lv.open_dataset(lv.write_dataset(tmp_path / "d", ["w"] * T, {"h": raw.astype(np.float32)},
-                                          transforms={"h": "none"}))
-    dist = guidance.CellDistributions(ds, "h", block_bytes=T * 4 * 3)   # a few columns per block
-    V = ds.values("h", 0, T)
-    probs = (0.01, 0.25, 0.5, 0.75, 0.99)
-    q = dist.quantiles(range(D), probs)
-    for c in range(D):
-        x = V[~np.isnan(V[:, c]), c]
-        assert np.allclose(q[c], np.quantile(x, probs).astype(np.float32))
-    for ell in [-1e4, -1.0, -0.2, 0.0, 0.5, 1.0, 2.0, 5.0, 1e4]:
-        exact = (V >= np.float32(ell)).mean(axis=0)       # NaN >= ℓ is False: off
-        assert np.abs(dist.on_share(range(D), ell) - exact).max() <= 1.5e-3, ell

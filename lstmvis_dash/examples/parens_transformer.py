@@ -257,12 +257,13 @@ def record_batches(torch, ids: np.ndarray, depth: np.ndarray, batch: int = 32):
 
 
 def record(torch, model, sae, ids: np.ndarray, depth: np.ndarray, block: int, out, *, description: str):
-    """The residual stream after `block` (zscore) and the SAE's features on it (sparse), with the
-    depth annotation, through the project's extraction path."""
+    """The residual stream after `block` (layer `resid`, shown through zscore) and the SAE's
+    features on it (`resid.sae`, sparse), with the depth annotation, through the project's
+    extraction path (the SAE is applied while extracting, by `extract(..., sae=)`)."""
     from lstmvis_dash.extract import extract
     return extract(model, lambda: record_batches(torch, ids, depth), out, layers={"resid": f"blocks.{block}"},
-                   transforms={"resid": "none"}, dtype="float16", name="parens_transformer",
-                   description=description)
+                   sae=sae, transforms={"resid": "zscore"}, dtype="float16", compression="gzip",
+                   name="parens_transformer", description=description, progress=False)
 
 
 # ----------------------------------------------------------------------------------------------
