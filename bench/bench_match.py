@@ -92,16 +92,23 @@ class KernelProfile:
 
 def naive_match(ds, layer, cells, threshold, top=50, min_length=2):
     """SPEC.md section 3 written plainly with numpy (no index, no compiled code)."""
-    T = len(ds)
     rows = ds.arrays(layer).rows
     level = np.float32(threshold)
     on = np.tanh(np.asarray(rows[:, cells], np.float32)) >= level      # (T, |S1|)
+    return naive_ranking(on, ds.documents, lambda x, y: int((np.tanh(np.asarray(rows[x:y], np.float32))
+                                                             >= level).all(axis=0).sum()), top, min_length)
+
+
+def naive_ranking(on, documents, s2_of, top=50, min_length=2):
+    """Candidates, overlaps and the ranking of SPEC.md section 3 from the on-matrix (T, |S1|) of the
+    cells, with |S2| of a range a:b from s2_of(a, b) (no pads)."""
+    T, n_cells = on.shape
     count = on.sum(axis=1)
     doc_start = np.zeros(T + 1, bool)
-    doc_start[ds.documents] = True
+    doc_start[documents] = True
     doc_start[T] = True
     pairs = set()
-    for k in range(1, len(cells) + 1):
+    for k in range(1, n_cells + 1):
         up = count >= k
         before = np.concatenate([[False], up[:-1]]) & ~doc_start[:T]
         after = np.concatenate([up[1:], [False]]) & ~doc_start[1:]
@@ -111,7 +118,7 @@ def naive_match(ds, layer, cells, threshold, top=50, min_length=2):
     ab = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
     a, b = ab[:, 0], ab[:, 1]
     overlap = np.zeros(len(a), np.int64)
-    for j in range(len(cells)):
+    for j in range(n_cells):
         prefix = np.concatenate([[0], np.cumsum(on[:, j])])
         overlap += (prefix[b] - prefix[a]) == (b - a)
     length = b - a
@@ -120,9 +127,8 @@ def naive_match(ds, layer, cells, threshold, top=50, min_length=2):
     cutoff = np.sort(overlap)[::-1][min(top, len(overlap)) - 1]
     need = overlap >= cutoff
     a, b, overlap, length = a[need], b[need], overlap[need], length[need]
-    s2 = np.array([(np.tanh(np.asarray(rows[x:y], np.float32)) >= level).all(axis=0).sum()
-                   for x, y in zip(a, b)], dtype=np.int64)
-    union = len(cells) + s2 - overlap
+    s2 = np.array([s2_of(x, y) for x, y in zip(a.tolist(), b.tolist())], dtype=np.int64)
+    union = n_cells + s2 - overlap
     order = np.lexsort((a, -length, union, -overlap))[:top]
     return np.stack([a[order], b[order], length[order], overlap[order], union[order]], axis=1)
 

@@ -24,7 +24,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from bench_match import PeakSampler, rss_anon_mb
+from bench_match import PeakSampler, naive_ranking, rss_anon_mb
 from synthetic import DATA, lv
 
 from lstmvis_dash.writer import DatasetWriter
@@ -87,33 +87,8 @@ def naive_match(ds, layer, cells, threshold, top=50, min_length=2):
     csc = sp.csc_matrix((np.asarray(a_.csc_data), np.asarray(a_.csc_indices), np.asarray(a_.csc_indptr)), shape=(T, D))
     csr = sp.csr_matrix((np.asarray(a_.csr_data), np.asarray(a_.csr_indices), np.asarray(a_.csr_indptr)), shape=(T, D))
     on = (csc[:, cells] >= level).toarray()                          # (T, |S1|)
-    count = on.sum(axis=1)
-    doc_start = np.zeros(T + 1, bool)
-    doc_start[ds.documents] = True
-    doc_start[T] = True
-    pairs = set()
-    for k in range(1, len(cells) + 1):
-        up = count >= k
-        before = np.concatenate([[False], up[:-1]]) & ~doc_start[:T]
-        after = np.concatenate([up[1:], [False]]) & ~doc_start[1:]
-        pairs.update(zip(np.flatnonzero(up & ~before).tolist(), (np.flatnonzero(up & ~after) + 1).tolist()))
-    ab = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
-    a, b = ab[:, 0], ab[:, 1]
-    overlap = np.zeros(len(a), np.int64)
-    for j in range(len(cells)):
-        prefix = np.concatenate([[0], np.cumsum(on[:, j])])
-        overlap += (prefix[b] - prefix[a]) == (b - a)
-    length = b - a
-    keep = (overlap >= 1) & (length >= min_length)
-    a, b, overlap, length = a[keep], b[keep], overlap[keep], length[keep]
-    cutoff = np.sort(overlap)[::-1][min(top, len(overlap)) - 1]
-    need = overlap >= cutoff
-    a, b, overlap, length = a[need], b[need], overlap[need], length[need]
-    s2 = np.array([int((np.asarray((csr[x:y] >= level).sum(axis=0)).ravel() == y - x).sum())
-                   for x, y in zip(a, b)], dtype=np.int64)
-    union = len(cells) + s2 - overlap
-    order = np.lexsort((a, -length, union, -overlap))[:top]
-    return np.stack([a[order], b[order], length[order], overlap[order], union[order]], axis=1)
+    return naive_ranking(on, ds.documents, lambda x, y: int((np.asarray((csr[x:y] >= level).sum(axis=0)).ravel()
+                                                             == y - x).sum()), top, min_length)
 
 
 def disk_mb(folder) -> float:

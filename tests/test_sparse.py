@@ -10,8 +10,8 @@ import pytest
 import scipy.sparse as sp
 
 import lstmvis_dash as lv
-from test_engine import doc_ids, hist_rows, ref_match, ref_select, table_rows
-from test_transforms import ALL_TRANSFORMS, ref_on, ref_values
+from test_engine import table_rows
+from test_transforms import ALL_TRANSFORMS, check_layer
 
 
 def sparse_states(rng, T, D) -> np.ndarray:
@@ -55,37 +55,6 @@ def as_format(rng, raw: np.ndarray):
             "csr_array": sp.csr_array, "dok": sp.dok_matrix}[kind](m)
 
 
-def check(ds, layer, raw, transform, documents, rng, queries=4):
-    T, D = raw.shape
-    doc = doc_ids(T, documents)
-    np.testing.assert_array_equal(ds.values(layer, 0, T, transform=transform), ref_values(raw, transform))
-    v = ref_values(raw, transform)
-    finite = v[np.isfinite(v)]
-    for _ in range(queries):
-        r = rng.random()
-        if r < 0.4 and len(finite):
-            thr = float(rng.choice(finite))
-        elif r < 0.6:
-            thr = float(ref_values(np.zeros((1, 1), np.float32), "tanh")[0, 0]) if transform != "quantile" else 0.5
-        else:
-            thr = float(rng.choice([-0.5, -0.01, 0.0, 0.01, 0.3, 0.9, 1.0, 2.0]))
-        on = ref_on(raw, transform, thr)
-        length = int(rng.integers(1, min(T, 5) + 1))
-        start = int(rng.integers(0, T - length + 1))
-        pl, pr = (int(x) for x in rng.integers(0, min(3, T) + 1, size=2))
-        got = lv.select(ds, layer, start, start + length, thr, pad_left=pl, pad_right=pr, transform=transform)
-        s1 = ref_select(on, doc, start, start + length, pl, pr)
-        assert [int(c) for c in got] == s1, (transform, thr, start, length, pl, pr)
-        if s1 and rng.random() < 0.6:
-            cells = s1
-        else:
-            cells = sorted(rng.choice(D, size=int(rng.integers(1, min(D, 70) + 1)), replace=False).tolist())
-        m = lv.match(ds, layer, cells, thr, pad_left=pl, pad_right=pr, min_length=1, top=10**6, transform=transform)
-        table, hist = ref_match(on, doc, cells, pl, pr, 1, None, 10**6)
-        assert table_rows(m) == table, (transform, thr, cells, pl, pr)
-        assert hist_rows(m) == hist, (transform, thr, cells, pl, pr)
-
-
 @pytest.mark.parametrize("seed", range(12))
 def test_sparse_against_reference(tmp_path, seed):
     rng = np.random.default_rng(900 + seed)
@@ -101,8 +70,8 @@ def test_sparse_against_reference(tmp_path, seed):
     with h5py.File(tmp_path / "ds" / "dataset.h5", "r") as f:
         assert isinstance(f["states/0"], h5py.Group) and f["states/0"].attrs["kind"] == "sparse"
         assert f["states/0/csr_data"].shape[0] == int(np.count_nonzero(raw != 0))     # NaN kept, zeros not
-    for transform in ALL_TRANSFORMS:
-        check(ds, "f", raw, transform, documents, rng)
+    for transform in ALL_TRANSFORMS:                 # thresholds around 0: where the zeros turn on
+        check_layer(ds, "f", raw, transform, documents, rng, levels=[-0.5, -0.01, 0.0, 0.01, 0.5, 2.0])
 
 
 @pytest.mark.parametrize("seed", range(4))
