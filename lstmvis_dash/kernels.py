@@ -72,8 +72,8 @@ def quantise_rows(rows, edges, out):
     """
     n, D = rows.shape
     for blk in prange((n + 63) // 64):
-        for t in range(blk * 64, min(n, blk * 64 + 64)):
-            for c in range(D):
+        for c in range(D):              # one cell's edges stay in L1 over the block's 64 rows
+            for t in range(blk * 64, min(n, blk * 64 + 64)):
                 x = _value(rows[t, c])
                 pos = 0
                 for step in (128, 64, 32, 16, 8, 4, 2, 1):
