@@ -1,41 +1,57 @@
-"""The app factory: `create_app(config)` builds the page from a list of components.
+"""The app factory: `create_app(config, components=None)` builds the page from component instances.
 
-A component is a module (or object) with `layout()` and `register_callbacks(app, registry)`; its
+The page is the shared stores (ids.py), the header, the notice area and the views, top to bottom.
+Components (component.py) are wired by controller.py into one page callback; their own side
 callbacks are registered on this app with `app.callback` (never the global `dash.callback`), so
-several apps can live in one process (tests).
+several apps can live in one process (tests, notebooks).
+
+    create_app("datasets.yml")                                  # the full page
+    create_app(config, components=[Header(), SelectView(extras=[MyFigure()]), MatchView()])
 """
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from ..config import Config, load_config
-from . import compare_view, header, ids, match_view, projection_view, select_view, state_sync
+from . import ids
+from .compare_view import CompareView
+from .component import check_unique
+from .controller import PageCallback
+from .header import Header
+from .match_view import MatchView
+from .projection_view import ProjectionView
 from .registry import Registry
+from .select_view import SelectView
 
-log = logging.getLogger("lstmvis_dash.ui")
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+
 def default_components() -> list:
-    """The page's components, top to bottom."""
-    return [header, select_view, compare_view, match_view, projection_view]
+    """The page's components, top to bottom (the first is the header)."""
+    return [Header(), SelectView(), CompareView(), MatchView(), ProjectionView()]
+
+
+def shared_stores() -> list:
+    return [dcc.Location(id=ids.URL, refresh="callback-nav"),
+            dcc.Store(id=ids.VIEW_STATE, storage_type="memory"),
+            dcc.Store(id=ids.NAVIGATE, storage_type="memory"),
+            dcc.Store(id=ids.URL_REPLACE, storage_type="memory"),
+            dcc.Store(id=ids.HOVER_CELL, storage_type="memory")]
 
 
 def page(components) -> html.Div:
-    body = []
-    for comp in components:
-        part = comp.layout()
-        body.extend(part if isinstance(part, list) else [part])
-    header, rest = (body[0], body[1:]) if body else (None, [])
-    return html.Div(className="lv-page", children=[
-        *state_sync.layout(),
-        header,
+    header, rest = (components[0], components[1:]) if components else (None, [])
+    return html.Div(className="lv-page", **{"data-lv-navigate": ids.NAVIGATE, "data-lv-hover": ids.HOVER_CELL,
+                                                    "data-lv-url": ids.URL}, children=[
+        *shared_stores(),
+        header.layout() if header is not None else None,
         dbc.Container(fluid=True, className="lv-main px-3", children=[
             html.Div(id=ids.NOTICE, className="lv-notice mt-2", role="status", **{"aria-live": "polite"}),
-            *rest,
+            *[c.layout() for c in rest],
         ]),
     ])
 
@@ -46,13 +62,17 @@ def create_app(config, components=None, *, title: str = "LSTMVis-Dash", **dash_k
         config = load_config(config)
     registry = Registry(config)
     comps = list(components) if components is not None else default_components()
+    check_unique(comps)
     dash_kwargs.setdefault("assets_folder", str(ASSETS))
     app = dash.Dash(__name__, title=title, update_title=None, serve_locally=True,
                     external_stylesheets=[], **dash_kwargs)
     app.layout = page(comps)
-    state_sync.register_callbacks(app, registry)
-    for comp in comps:
-        comp.register_callbacks(app, registry)
+    wiring = PageCallback(comps)
+    wiring.register(app, registry)
+    app.clientside_callback(dash.ClientsideFunction(namespace="lstmvis", function_name="replaceUrl"),
+                            dash.Input(ids.URL_REPLACE, "data"), prevent_initial_call=True)
+    for comp in wiring.components:
+        comp.register(app, registry)
     app.registry = registry
     app.components = comps
     return app

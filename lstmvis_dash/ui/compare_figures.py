@@ -1,14 +1,12 @@
-"""Pure builders of the comparison view (G3): token-sequence check, second select plot, side-by-side
-match lists. Data in, figure dicts / Dash components out; no callbacks, no app state.
+"""Pure builders of the comparison view (G3): token-sequence check, the chooser's options, side-by-side
+match lists. Data in, Dash components out; no callbacks, no app state. (The second plot is a second
+SelectView instance.)
 """
 from __future__ import annotations
 
 import numpy as np
 from dash import html
 
-from . import select_figures as sf
-
-SECOND_HEIGHT = 300
 MAX_WORDS = 12          # words of a match shown in a compact row
 CONTEXT = 12            # characters / tokens of context shown around a token difference
 
@@ -86,36 +84,6 @@ def compare_options(dataset: str, layer: str, catalog) -> list[dict]:
     return opts
 
 
-def split_compare(value: str, dataset: str, catalog) -> tuple[str, str]:
-    """A canonical `compare` value -> (dataset, layer)."""
-    info = catalog.info(dataset)
-    if info is not None and value in info.layers:
-        return dataset, value
-    for i, ch in enumerate(value):
-        if ch == ":" and value[:i] in catalog.names:
-            return value[:i], value[i + 1:]
-    raise ValueError(f"compare={value!r} names no layer")
-
-
-# -- the second select plot -------------------------------------------------------------------------
-def second_figure_spec(tokens, values, pos, s1_cells, threshold, sel=None, pad=(0, 0), transform="tanh",
-                       uirevision="", title=""):
-    """The select plot of the second layer for the same window, read-only (no brushing, no dragging
-    of the threshold: it follows the first plot)."""
-    spec = sf.main_figure_spec(tokens, values, pos, s1_cells, threshold, sel, pad, transform=transform,
-                               uirevision=uirevision)
-    layout = spec["layout"]
-    layout["height"] = SECOND_HEIGHT
-    layout["dragmode"] = False
-    for shape in layout["shapes"]:
-        shape["editable"] = False
-    if title:
-        layout["title"] = {"text": sf.plotly_text(title), "x": 0.01, "xanchor": "left", "y": 0.99,
-                           "yanchor": "top", "font": {"size": 12}}
-        layout["margin"] = {**layout["margin"], "t": 26}
-    return spec
-
-
 # -- side by side -------------------------------------------------------------------------------------
 def s1_list(cells, element_id: str, label: str) -> html.Div:
     """The S1 of one side as text, its cell ids also in data-cells (comma separated)."""
@@ -133,9 +101,10 @@ def match_words(tokens, max_words: int = MAX_WORDS, sep: str = " ") -> str:
     return sep.join(toks)
 
 
-def match_table(rows, texts, n_cells: int, side: str, shared=frozenset(), row_type: str = "compare-row"):
+def match_table(rows, texts, n_cells: int, dataset: str, shared=frozenset()):
     """Compact ranked rows: rank, range, words, overlap/|S1|. `rows` is a list of (start, stop, overlap);
-    a range in `shared` (also in the other side's list) is marked. Rows are clickable (pattern id)."""
+    a range in `shared` (also in the other side's list) is marked. A click shows the range (the
+    navigation channel: data-lv-nav-*, assets/lstmvis.js)."""
     if not rows:
         return html.Div("no matches", className="small text-muted")
     body = []
@@ -147,9 +116,9 @@ def match_table(rows, texts, n_cells: int, side: str, shared=frozenset(), row_ty
             html.Td(text, className="lv-compare-words"),
             html.Td(f"{overlap}/{n_cells}", className="text-nowrap"),
             html.Td("★" if both else "", title="also in the other list" if both else ""),
-        ], id={"type": row_type, "side": side, "index": i}, n_clicks=0,
-            className="lv-compare-row" + (" lv-compare-shared" if both else ""),
-            title="click to show this range above", **{"data-start": a, "data-stop": b}))
+        ], className="lv-compare-row" + (" lv-compare-shared" if both else ""),
+            title="click to show this range above",
+            **{"data-lv-nav-start": a, "data-lv-nav-stop": b, "data-lv-nav-dataset": dataset}))
     return html.Table([
         html.Thead(html.Tr([html.Th("#"), html.Th("range"), html.Th("words"), html.Th("overlap"),
                             html.Th("", title="★: the same range is in the other list")])),

@@ -1,50 +1,19 @@
-"""Every component id of the dashboard, in one place.
+"""The page-level ids every component may read (each component owns the rest: component.Ids).
 
-Shared contract (other views depend on these):
 - URL (dcc.Location): the query string of SPEC.md section 5.
-- VIEW_STATE (dcc.Store): the canonical view state dict, see `urlstate.ViewState`.
-- SELECTION (dcc.Store): written by the select view whenever S1 changes:
-  {"dataset", "layer", "sel", "pad", "threshold", "cells"} (cells = S1 minus exclude).
+- VIEW_STATE (dcc.Store): the view state the page shows (`state.ViewState.to_store()`).
+- NAVIGATE (dcc.Store): the navigation channel. Any view (or the JS of one) writes
+  {"dataset", "start", "stop", "use": bool, "pad": [l, r] | absent, "n": nonce} to ask the page to
+  show a range (and with "use", to adopt it as the hypothesis); see actions.navigate.
+- URL_REPLACE (dcc.Store): a non-canonical address rewritten in place (assets/lstmvis.js).
 - NOTICE: the visible alert area for URL and input notices.
+- HOVER_CELL (dcc.Store): the cell under the mouse in the select view, {"dataset", "layer", "cell"}
+  or null, set clientside (debounced) for extra figures that follow the hovered cell.
 """
 
-# shared state
 URL = "url"
 VIEW_STATE = "view-state"
-SELECTION = "selection"
+NAVIGATE = "navigate"
+URL_REPLACE = "url-replace"
 NOTICE = "notice"
-
-# header
-DATASET = "dataset-dropdown"
-LAYER = "layer-dropdown"
-DATASET_INFO = "dataset-info"
-POS = "pos-input"
-PAGE_BACK = "nav-page-back"
-STEP_BACK = "nav-step-back"
-STEP_FWD = "nav-step-fwd"
-PAGE_FWD = "nav-page-fwd"
-WIDTH = "width-input"
-ZOOM_IN = "zoom-in"
-ZOOM_OUT = "zoom-out"
-SEARCH_INPUT = "search-input"
-SEARCH_BUTTON = "search-button"
-SEARCH_RESULTS = "search-results"
-SEARCH_HIT = "search-hit"  # pattern-matching type: {"type": SEARCH_HIT, "pos": t}
-
-# select view
-SELECT_VIEW = "select-view"
-GRAPH = "select-graph"
-DETAIL = "select-detail"
-THRESHOLD_SLIDER = "threshold-slider"
-THRESHOLD_INPUT = "threshold-input"
-BRUSH = "brush-slider"
-BRUSH_RANGE = "brush-range"  # store set clientside from plotly's box select: {"range": {...}, "n": nonce}
-THRESHOLD_DRAG = "threshold-drag"  # store set clientside when the threshold line is dragged: {"y": ℓ, "n"}
-BRUSH_ANCHOR = "brush-anchor"  # store: the first clicked word of a click-click selection
-CHIPS = "s1-chips"
-REMOVE_CELL = "remove-cell"  # store set clientside by a chip's cross: {"cell": c, "n": nonce}
-RESTORE_CELLS = "restore-cells"
-CLEAR = "clear-selection"
-MIN_RUN = "min-run-input"
-S1_SUMMARY = "s1-summary"
-RENDERED = "select-rendered"  # store: which window the graph currently shows
+HOVER_CELL = "hover-cell"

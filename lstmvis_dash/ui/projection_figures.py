@@ -1,17 +1,17 @@
 """Figures of the projection view (paper Figure 7): pure functions from patterns to figure dicts.
 
 `projection_figure_spec` draws the PCA of the on-patterns of annotated ranges as one WebGL scatter
-trace per annotation value (so the legend toggles values), each point carrying its range as
-customdata [start, stop] (the view turns a click into a selection) and hover text with the range's
-position, words, the number of S1 cells and how many ranges share the same pattern (binary patterns
-often coincide, so points overlap).
+trace per annotation value (so the legend toggles values). Ranges with the same pattern sit on the
+same point: they are drawn as one marker whose size says how many share it (and the hover says the
+number). Each point carries its first range as customdata [start, stop]: a click shows that range
+(assets/lstmvis.js, the navigation channel).
 """
 from __future__ import annotations
 
 import numpy as np
 import plotly.colors as pcolors
 
-from .select_figures import _template, b64, plotly_text
+from .figures import FONT, TEMPLATE, b64, plotly_text
 
 # strong colours: points on white (the paper's red / blue for the two main classes first)
 PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -31,30 +31,39 @@ def short_text(text: str, n: int = MAX_HOVER_TEXT) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def pattern_multiplicity(matrix: np.ndarray) -> np.ndarray:
-    """For each row, how many rows of the matrix are identical to it."""
-    if len(matrix) == 0:
-        return np.zeros(0, np.int64)
-    _, inverse, counts = np.unique(np.asarray(matrix), axis=0, return_inverse=True, return_counts=True)
-    return counts[np.asarray(inverse).reshape(-1)].astype(np.int64)
-
-
 def hover_texts(starts, stops, texts, n_on, same) -> list[str]:
     out = []
     for a, b, t, k, m in zip(np.asarray(starts).tolist(), np.asarray(stops).tolist(), texts,
                              np.asarray(n_on).tolist(), np.asarray(same).tolist()):
         line = f"{a}:{b} · {plotly_text(short_text(t))}<br>|S1| = {k}"
         if m > 1:
-            line += f" · {m} ranges share this pattern"
+            line += f" · {m:,} ranges share this point (click: the first)"
         out.append(line)
     return out
 
 
-def projection_figure_spec(coords, labels, starts, stops, texts, n_on=None, same=None, order=None,
+def points(coords: np.ndarray, keys: np.ndarray, value: str) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct points of one value: (index of the first range at each point, how many share it).
+    Binary patterns often coincide, so thousands of ranges may sit on a few dozen points."""
+    idx = np.flatnonzero(keys == value)
+    if len(idx) == 0:
+        return idx, idx
+    _, first, counts = np.unique(np.round(coords[idx], 9), axis=0, return_index=True, return_counts=True)
+    order = np.argsort(first)
+    return idx[first[order]], counts[order]
+
+
+def marker_sizes(counts: np.ndarray) -> np.ndarray:
+    """A point's area grows with the number of ranges on it (5 px alone, at most 30 px)."""
+    return np.minimum(30.0, 5.0 + 3.0 * np.sqrt(counts - 1)).astype(np.float32)
+
+
+def projection_figure_spec(coords, labels, starts, stops, texts, n_on=None, order=None,
                            explained=None, title: str = "", uirevision: str = "", colours=None) -> dict:
     """Scatter of `coords` (n, 2), one scattergl trace per value of `labels` (in `order`, default
-    first appearance; values compared as strings). customdata of a point is [start, stop] of its
-    range. `colours` maps str(value) to a colour (default: by place in `order`)."""
+    first appearance; values compared as strings); ranges on the same point are one marker, sized by
+    their number. customdata of a point is [start, stop] of its first range. `colours` maps
+    str(value) to a colour (default: by place in `order`)."""
     coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2) if len(coords) else np.zeros((0, 2))
     starts = np.asarray(starts, dtype=np.int64)
     stops = np.asarray(stops, dtype=np.int64)
@@ -62,34 +71,34 @@ def projection_figure_spec(coords, labels, starts, stops, texts, n_on=None, same
     if not (len(coords) == len(labels) == len(stops) == len(texts) == n):
         raise ValueError("coords, labels, starts, stops and texts must have one row per range")
     n_on = np.zeros(n, np.int64) if n_on is None else np.asarray(n_on)
-    same = np.ones(n, np.int64) if same is None else np.asarray(same)
     if order is None:
         order = list(dict.fromkeys(labels))
     colours = {**value_colours(order), **(colours or {})}
     keys = np.array([str(v) for v in labels], dtype=object)
     data = []
     for v in order:
-        idx = np.flatnonzero(keys == str(v)) if n else np.zeros(0, np.int64)
+        idx, counts = points(coords, keys, str(v))
         if len(idx) == 0:
             continue
         data.append({
-            "type": "scattergl", "mode": "markers", "name": f"{v} ({len(idx):,})",
+            "type": "scattergl", "mode": "markers", "name": plotly_text(f"{v} ({int(counts.sum()):,})"),
             "x": b64(coords[idx, 0].astype(np.float32)), "y": b64(coords[idx, 1].astype(np.float32)),
-            "marker": {"color": colours[str(v)], "size": 6, "opacity": 0.6, "line": {"width": 0}},
+            "marker": {"color": colours[str(v)], "size": b64(marker_sizes(counts)), "opacity": 0.6,
+                       "line": {"width": 0}},
             "customdata": np.stack([starts[idx], stops[idx]], axis=1).tolist(),
-            "hovertext": hover_texts(starts[idx], stops[idx], [texts[i] for i in idx], n_on[idx], same[idx]),
+            "hovertext": hover_texts(starts[idx], stops[idx], [texts[i] for i in idx], n_on[idx], counts),
             "hoverinfo": "text", "meta": str(v),
         })
     ev = list(explained) if explained is not None else []
     axis_title = [f"PC{k + 1}" + (f" ({ev[k]:.0%} of variance)" if k < len(ev) else "") for k in range(2)]
     layout = {
-        "template": _template(), "height": HEIGHT, "margin": {"l": 56, "r": 16, "t": 36 if title else 12, "b": 44},
+        "template": TEMPLATE, "height": HEIGHT, "margin": {"l": 56, "r": 16, "t": 36 if title else 12, "b": 44},
         "hovermode": "closest", "dragmode": "zoom", "uirevision": uirevision,
-        "legend": {"title": {"text": "value (ranges)"}, "itemsizing": "constant"},
+        "legend": {"title": {"text": "value (ranges)", "side": "top"}, "itemsizing": "constant",
+                   "orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
         "xaxis": {"title": {"text": axis_title[0]}, "zeroline": False, "gridcolor": "#eeeeee"},
         "yaxis": {"title": {"text": axis_title[1]}, "zeroline": False, "gridcolor": "#eeeeee"},
-        "plot_bgcolor": "white", "paper_bgcolor": "white",
-        "font": {"family": "system-ui, sans-serif", "size": 12},
+        "plot_bgcolor": "white", "paper_bgcolor": "white", "font": FONT,
     }
     if title:
         layout["title"] = {"text": plotly_text(title), "x": 0, "xanchor": "left", "font": {"size": 13}}
@@ -97,13 +106,6 @@ def projection_figure_spec(coords, labels, starts, stops, texts, n_on=None, same
         layout["annotations"] = [{"text": "no ranges", "showarrow": False, "xref": "paper", "yref": "paper",
                                   "x": 0.5, "y": 0.5}]
     return {"data": data, "layout": layout}
-
-
-def empty_figure(message: str) -> dict:
-    return {"data": [], "layout": {"template": _template(), "height": 160, "xaxis": {"visible": False},
-                                   "yaxis": {"visible": False}, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-                                   "annotations": [{"text": plotly_text(message), "showarrow": False,
-                                                    "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}]}}
 
 
 def default_values(labels_all, counts, top: int = 8) -> list:

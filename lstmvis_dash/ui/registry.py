@@ -21,7 +21,8 @@ import numpy as np
 
 from ..config import Config
 from ..dataset import open_folder
-from . import urlstate
+from . import data
+from .state import Catalog, DatasetInfo, LayerInfo
 
 log = logging.getLogger("lstmvis_dash.ui")
 RETRY_SECONDS = 10.0
@@ -91,22 +92,32 @@ class Registry:
             return str(e)
         return None
 
-    def info(self, name: str) -> urlstate.DatasetInfo | None:
+    def info(self, name: str) -> DatasetInfo | None:
         try:
             ds = self.get(name)
         except ValueError:
             return None
-        layers = {layer: urlstate.LayerInfo(ds.dims(layer), ds.transform(layer)) for layer in ds.layers}
-        return urlstate.DatasetInfo(name, len(ds), layers, tuple(ds.annotations))
+        layers = {}
+        for layer in ds.layers:
+            own = ds.transform(layer)
+            layers[layer] = LayerInfo(ds.dims(layer), own, data.offered_transforms(own),
+                                      value_range=lambda t, layer=layer: self._value_range(name, layer, t))
+        return DatasetInfo(name, len(ds), layers, tuple(ds.annotations))
 
-    def catalog(self, names=None) -> urlstate.Catalog:
+    def _value_range(self, name: str, layer: str, transform: str):
+        try:
+            return data.value_range(self.get(name), layer, transform)
+        except ValueError:
+            return None
+
+    def catalog(self, names=None) -> Catalog:
         """What the URL parser needs; opens only the datasets asked for (all by default)."""
         infos, errors = {}, {}
         for n in self.names if names is None else names:
             infos[n] = self.info(n)
             if infos[n] is None:
                 errors[n] = self.error(n)
-        return urlstate.Catalog(list(self.names), infos, errors)
+        return Catalog(list(self.names), infos, errors)
 
     def vocab_index(self, name: str) -> dict:
         """token string -> vocabulary ids (a list: a vocabulary may repeat a string)."""

@@ -1,0 +1,252 @@
+/* LSTMVis-Dash select view, in the browser (lstmvis_dash/ui/select_view.py, select_figures.py):
+ * - hover: the line under the mouse is drawn red and named ("cell 17"), its chip and its on-ranges
+ *   in the plot under the words too; the cell goes to the page's hover store (debounced);
+ * - brush: drag across the words or the lines; or click a start word, then an end word;
+ * - threshold: grab the red dashed line anywhere along it, move it, release to commit;
+ * - a chip's × drops the cell from S1, an excluded chip's ↺ restores it.
+ * Gestures go to the view's gesture store (the container's data-lv-gestures); the server makes the
+ * view state from them. Plotly's own box select stays off. Trace indices: 0 lines, 1 S1, 2 hovered,
+ * 3 words (select_figures.py).
+ */
+(function () {
+    'use strict';
+    var LV = window.LV;
+    var TRACE_ALL = 0, TRACE_S1 = 1, TRACE_HOVER = 2;
+    var GRAB_PX = 6, DRAG_PX = 3;
+
+    function storeOf(el) {
+        var box = el && el.closest ? el.closest('[data-lv-gestures]') : null;
+        return box ? box.getAttribute('data-lv-gestures') : null;
+    }
+    function send(el, gesture) { gesture.n = Date.now() + Math.random(); LV.setProps(storeOf(el), gesture); }
+    function meta(gd) { return (gd && gd.layout && gd.layout.meta) || {}; }
+
+    // -- hover ----------------------------------------------------------------------------------------
+    var hoverTimer = null;
+    function publishHover(gd, cell) {
+        if (hoverTimer) { clearTimeout(hoverTimer); }
+        hoverTimer = setTimeout(function () {
+            var m = meta(gd), src = m.source || [];
+            LV.setProps(LV.pageAttr('data-lv-hover'),
+                        cell === null ? null : {dataset: src[0], layer: src[1], cell: cell});
+        }, 150);
+    }
+
+    function label(gd) {
+        var box = gd.parentElement, el = box.querySelector('.lv-hover-label');
+        if (!el) { el = document.createElement('div'); el.className = 'lv-hover-label'; box.appendChild(el); }
+        return el;
+    }
+
+    function lineOf(gd, cell) {
+        var m = meta(gd), W = m.width, cells = m.cells || [], s1 = m.s1 || [];
+        var trace = TRACE_ALL, idx = cells.indexOf(cell);
+        if (idx < 0) { trace = TRACE_S1; idx = s1.indexOf(cell); }
+        if (idx < 0 || !gd._fullData[trace]) { return null; }
+        var ys = gd._fullData[trace].y, x = new Array(W), y = new Array(W);
+        for (var k = 0; k < W; k++) { x[k] = k; y[k] = ys[idx * (W + 1) + k]; }
+        return {x: x, y: y};
+    }
+
+    function highlight(gd, cell) {
+        if (!gd || !gd._fullData || gd._lvHighlighted === cell) { return; }
+        gd._lvHighlighted = cell;
+        var card = gd.closest('[data-lv-gestures]');
+        if (card) {
+            card.querySelectorAll('.s1-chip').forEach(function (c) {
+                c.classList.toggle('hl', cell !== null && c.getAttribute('data-cell') === String(cell));
+            });
+            highlightDetail(LV.plot(card.querySelector('.lv-detail')), cell);
+        }
+        var line = cell === null ? null : lineOf(gd, cell);
+        label(gd).textContent = line ? 'cell ' + cell : '';
+        label(gd).style.display = line ? 'block' : 'none';
+        window.Plotly.restyle(gd, {x: [line ? line.x : []], y: [line ? line.y : []],
+                                   name: [line ? 'cell ' + cell : 'cell']}, [TRACE_HOVER]);
+        publishHover(gd, line ? cell : null);
+    }
+
+    // the hovered cell's on-ranges in the plot under the words (trace 1 holds all, trace 2 is red)
+    function highlightDetail(dd, cell) {
+        if (!dd || !dd._fullData || dd._fullData.length < 3) { return; }
+        var x = [], y = [];
+        if (cell !== null) {
+            var xs = dd._fullData[1].x, ys = dd._fullData[1].y, text = dd._fullData[1].text || [];
+            for (var i = 0; i + 1 < xs.length; i += 3) {
+                if (text[i] === String(cell)) { x.push(xs[i], xs[i + 1], null); y.push(ys[i], ys[i + 1], null); }
+            }
+        }
+        window.Plotly.restyle(dd, {x: [x], y: [y]}, [2]);
+    }
+
+    var clearTimer = null;
+    function later(gd) {
+        if (clearTimer) { clearTimeout(clearTimer); }
+        clearTimer = setTimeout(function () { clearTimer = null; highlight(gd, null); }, 250);
+    }
+    function now() { if (clearTimer) { clearTimeout(clearTimer); clearTimer = null; } }
+
+    function cellAt(gd, pt) {
+        var m = meta(gd);
+        if (m.width === undefined || pt.pointNumber === undefined) { return null; }
+        var idx = Math.floor(pt.pointNumber / (m.width + 1));
+        if (pt.curveNumber === TRACE_ALL) { return (m.cells || [])[idx]; }
+        if (pt.curveNumber === TRACE_S1) { return (m.s1 || [])[idx]; }
+        return null;
+    }
+
+    LV.bind('.lv-select-graph', function (gd) {
+        gd.on('plotly_hover', function (ev) {
+            var pt = ev && ev.points && ev.points[0];
+            if (!pt) { return; }
+            if (pt.curveNumber === TRACE_HOVER) { now(); return; }
+            var cell = cellAt(gd, pt);
+            if (cell !== null && cell !== undefined) { now(); highlight(gd, cell); }
+        });
+        gd.on('plotly_unhover', function () { later(gd); });
+    });
+    LV.bind('.lv-detail', function (dd) {
+        dd.on('plotly_hover', function (ev) {
+            var pt = ev && ev.points && ev.points[0], card = dd.closest('[data-lv-gestures]');
+            if (!pt || pt.curveNumber !== 1 || !pt.text || !card) { return; }
+            now();
+            highlight(LV.plot(card.querySelector('.lv-select-graph')), parseInt(pt.text, 10));
+        });
+        dd.on('plotly_unhover', function () {
+            var card = dd.closest('[data-lv-gestures]');
+            if (card) { later(LV.plot(card.querySelector('.lv-select-graph'))); }
+        });
+    });
+
+    function chipGraph(chip) {
+        var card = chip.closest('[data-lv-gestures]');
+        return card ? LV.plot(card.querySelector('.lv-select-graph')) : null;
+    }
+    document.addEventListener('mouseover', function (e) {
+        var chip = e.target.closest ? e.target.closest('.s1-chip') : null;
+        if (chip) { now(); highlight(chipGraph(chip), parseInt(chip.getAttribute('data-cell'), 10)); }
+    });
+    document.addEventListener('mouseout', function (e) {
+        var chip = e.target.closest ? e.target.closest('.s1-chip') : null;
+        if (chip && !(e.relatedTarget && chip.contains(e.relatedTarget))) { later(chipGraph(chip)); }
+    });
+    document.addEventListener('click', function (e) {
+        var x = e.target.closest ? e.target.closest('.chip-x') : null;
+        if (!x) { return; }
+        e.preventDefault();
+        highlight(chipGraph(x), null);
+        send(x, {kind: x.getAttribute('data-kind'), cell: parseInt(x.getAttribute('data-cell'), 10)});
+    });
+
+    // -- pointer gestures -----------------------------------------------------------------------------
+    function geometry(gd) {
+        var fl = gd._fullLayout;
+        if (!fl || !fl.xaxis || !fl.yaxis || !fl.yaxis2) { return null; }
+        var xa = fl.xaxis, ya = fl.yaxis, ya2 = fl.yaxis2, r = gd.getBoundingClientRect();
+        var shape = (gd.layout.shapes || [])[0];
+        return {xa: xa, ya: ya, rect: r, left: r.left + xa._offset, width: xa._length,
+                top: r.top + ya._offset, plotBottom: r.top + ya._offset + ya._length,
+                wordsTop: r.top + ya2._offset, bottom: r.top + ya2._offset + ya2._length,
+                lineY: shape ? r.top + ya._offset + ya.l2p(shape.y0) : null};
+    }
+    function step(g, clientX) { return g.xa.p2l(clientX - g.left); }
+
+    var drag = null, anchor = null;
+
+    function band(gd) {
+        var el = gd.parentElement.querySelector('.lv-brush-band');
+        if (!el) { el = document.createElement('div'); el.className = 'lv-brush-band'; gd.parentElement.appendChild(el); }
+        return el;
+    }
+
+    document.addEventListener('mousedown', function (e) {
+        if (e.button !== 0) { return; }
+        var box = e.target.closest ? e.target.closest('.lv-select-graph') : null;
+        var gd = LV.plot(box);
+        if (!gd || box.getAttribute('data-lv-interactive') !== '1' || !gd.contains(e.target)) { return; }
+        var g = geometry(gd);
+        if (!g || e.clientX < g.left || e.clientX > g.left + g.width || e.clientY < g.top || e.clientY > g.bottom) {
+            return;
+        }
+        e.preventDefault();
+        e.stopPropagation();
+        if (g.lineY !== null && Math.abs(e.clientY - g.lineY) <= GRAB_PX) {
+            drag = {kind: 'threshold', gd: gd, g: g, value: gd.layout.shapes[0].y0};
+            gd.classList.add('lv-dragging-threshold');
+        } else {
+            drag = {kind: 'brush', gd: gd, g: g, x0: e.clientX, x1: e.clientX, moved: false,
+                    onWords: e.clientY >= g.wordsTop};
+        }
+    }, true);
+
+    var frame = null;
+    document.addEventListener('mousemove', function (e) {
+        if (!drag) {
+            var box = e.target.closest ? e.target.closest('.lv-select-graph') : null, gd = LV.plot(box);
+            if (gd && box.getAttribute('data-lv-interactive') === '1') {
+                var g = geometry(gd);
+                gd.classList.toggle('lv-near-threshold', !!g && g.lineY !== null && Math.abs(e.clientY - g.lineY) <= GRAB_PX
+                                    && e.clientX >= g.left && e.clientX <= g.left + g.width);
+            }
+            return;
+        }
+        e.preventDefault();
+        e.stopPropagation();
+        var d = drag;
+        if (d.kind === 'threshold') {
+            var py = Math.min(Math.max(e.clientY - d.g.top, 0), d.g.ya._length);
+            d.value = d.g.ya.p2l(py);
+            d.moved = true;
+            if (!frame) {
+                frame = requestAnimationFrame(function () {
+                    frame = null;
+                    if (drag === d) { window.Plotly.relayout(d.gd, {'shapes[0].y0': d.value, 'shapes[0].y1': d.value}); }
+                });
+            }
+            return;
+        }
+        d.x1 = Math.min(Math.max(e.clientX, d.g.left), d.g.left + d.g.width);
+        if (Math.abs(d.x1 - d.x0) > DRAG_PX) { d.moved = true; }
+        if (d.moved) {
+            var el = band(d.gd), lo = Math.min(d.x0, d.x1), hi = Math.max(d.x0, d.x1);
+            el.style.display = 'block';
+            el.style.left = (lo - d.g.rect.left) + 'px';
+            el.style.width = (hi - lo) + 'px';
+            el.style.top = (d.g.top - d.g.rect.top) + 'px';
+            el.style.height = (d.g.bottom - d.g.top) + 'px';
+        }
+    }, true);
+
+    document.addEventListener('mouseup', function (e) {
+        if (!drag) { return; }
+        e.preventDefault();
+        e.stopPropagation();
+        var d = drag, m = meta(d.gd);
+        drag = null;
+        d.gd.classList.remove('lv-dragging-threshold');
+        if (d.kind === 'threshold') {
+            if (d.moved) { send(d.gd, {kind: 'threshold', y: d.value}); }
+            return;
+        }
+        band(d.gd).style.display = 'none';
+        var W = m.width, pos = m.pos;
+        if (d.moved) {
+            var a = step(d.g, Math.min(d.x0, d.x1)), b = step(d.g, Math.max(d.x0, d.x1));
+            var first = Math.max(0, Math.ceil(a)), last = Math.min(W - 1, Math.floor(b));
+            anchor = null;
+            if (first <= last) { send(d.gd, {kind: 'brush', start: pos + first, stop: pos + last + 1}); }
+            return;
+        }
+        if (!d.onWords) { return; }
+        var t = Math.round(step(d.g, d.x0));
+        if (t < 0 || t >= W) { return; }
+        t += pos;
+        if (anchor && anchor.gd === d.gd && anchor.pos === pos) {
+            send(d.gd, {kind: 'brush', start: Math.min(anchor.t, t), stop: Math.max(anchor.t, t) + 1});
+            anchor = null;
+        } else {
+            anchor = {gd: d.gd, pos: pos, t: t};
+            send(d.gd, {kind: 'brush', start: t, stop: t + 1});
+        }
+    }, true);
+})();
