@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DATA = ROOT / "bench" / "data" / "markov_1000000_650"
 DEMO = ROOT / "data" / "parens"
-ERROR_MARKERS = ("that did not work", "match view error", "cannot compute matches", "Traceback")
+ERROR_MARKERS = ("failed:", "cannot compute the matches", "cannot be listed", "Traceback")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,11 +260,11 @@ def session(client: DashClient, dataset: str, layer: str, T: int, rng: random.Ra
     a = pos + rng.randrange(5, 30)
     search = f"?dataset={dataset}&layer={layer}&pos={pos}&width=40&sel={a}:{a + rng.randrange(1, 5)}&threshold=0.3"
     timed("open URL", lambda: client.load_page(search))
-    timed("change threshold", lambda: client.act("threshold-input.value", round(rng.uniform(0.1, 0.6), 2)))
-    x0 = rng.randrange(0, 35)
-    timed("brush", lambda: client.act("brush-range.data", {"range": {"x": [x0 - 0.4, x0 + rng.randrange(1, 4) + 0.4]},
-                                                          "n": rng.random()}))
-    fig = client.props.get("match-histogram.figure") or {}
+    timed("change threshold", lambda: client.act("select-main-threshold-input.value", round(rng.uniform(0.1, 0.6), 2)))
+    b0 = pos + rng.randrange(0, 35)
+    timed("brush", lambda: client.act("select-main-gestures.data", {"kind": "brush", "start": b0,
+                                                                    "stop": b0 + rng.randrange(1, 4), "n": rng.random()}))
+    fig = client.props.get("match-main-histogram.figure") or {}
     xs = []
     for tr in fig.get("data") or []:
         for row in tr.get("customdata") or []:  # [length, strict, fuzzy] per bar
@@ -272,10 +272,10 @@ def session(client: DashClient, dataset: str, layer: str, T: int, rng: random.Ra
                 xs.append(row[0])
     if xs:
         L = int(rng.choice(xs))
-        timed("match: length filter", lambda: client.act("match-histogram.clickData",
+        timed("match: length filter", lambda: client.act("match-main-histogram.clickData",
                                                          {"points": [{"x": L, "customdata": [L]}]}))
     for _ in range(3):
-        key = "nav-page-fwd.n_clicks"
+        key = "header-main-page-fwd.n_clicks"
         timed("page forward", lambda: client.act(key, (client.props.get(key) or 0) + 1))
 
 

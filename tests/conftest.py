@@ -1,36 +1,17 @@
-"""Shared test setup: headless Chromium for dash_duo, a small dataset + config, an app factory.
-
-Browser: `dash_duo` (dash[testing]) asks this hook for its ChromeOptions, so `python -m pytest` runs
-headless without any command-line flag. The extra flags keep Chromium from hanging on this network.
-"""
+"""Shared test setup: a small dataset + config, an app factory, and for the browser tests one live
+server and one headless Chromium per session (tests/browser.py holds the page driver)."""
 from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
 
 import lstmvis_dash as lv
 
-CHROMIUM = "/usr/bin/chromium"
-CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def pytest_setup_options():
-    from selenium.webdriver.chrome.options import Options
-    options = Options()
-    if Path(CHROMIUM).exists():
-        options.binary_location = CHROMIUM
-    for arg in CHROME_ARGS:
-        options.add_argument(arg)
-    options.add_argument("--window-size=1280,1000")
-    return options
 
 
 def make_small_dataset(folder: Path, T: int = 600, D: int = 24, seed: int = 0) -> Path:
@@ -94,29 +75,83 @@ def app_factory(small_config):
     return make
 
 
-# -- helpers shared by the browser tests (import them: `from conftest import until, query`) -----
-def until(fn, timeout=30.0, what="condition", interval=0.1):
-    """Poll fn() every `interval` s until it returns something truthy (-> that value); exceptions
-    count as "not yet". After `timeout` s: AssertionError naming `what` and the last value/exception."""
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        try:
-            last = fn()
-            if last:
-                return last
-        except Exception as e:  # noqa: BLE001 - the page may be between renders
-            last = e
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+# -- the browser tests: one server and one Chromium per session (tests/browser.py) ----------------
+PARENS = Path(__file__).resolve().parents[1] / "data" / "parens"
 
 
-def query(driver) -> dict:
-    """The page URL's query string as {key: last value}."""
-    q = parse_qs(urlparse(driver.current_url).query, keep_blank_values=True)
-    return {k: v[-1] for k, v in q.items()}
+def make_markup_dataset(folder: Path) -> Path:
+    """Annotation values and tokens with markup in them, and an untransformed layer (values ±3)."""
+    rng = np.random.default_rng(3)
+    T, D = 400, 12
+    tokens = [["a", "b", "<i>c</i>", "d&amp;"][k] for k in rng.integers(0, 4, T)]
+    kinds = np.array(["<b>bold</b>", "<a href='http://example.invalid'>click</a>", "plain"])[rng.integers(0, 3, T)]
+    raw = np.clip(rng.normal(0, 1, (T, D)), -3, 3).astype(np.float32)
+    raw[:, 0] = np.where(kinds == "plain", 2.5, -2.5)
+    return lv.write_dataset(folder, tokens, {"raw": raw}, annotations={"kind": kinds.tolist()},
+                            transforms={"raw": "none"}, name="markup")
 
 
+@pytest.fixture(scope="session")
+def browser_config(small_dataset, tmp_path_factory) -> Path:
+    """small, parens (bundled, when present), markup, twin (parens' tokens, other states),
+    other (parens with one token changed), and a missing dataset."""
+    folder = tmp_path_factory.mktemp("browser")
+    lines = [f"  - name: small\n    path: {small_dataset}\n    description: synthetic bracket nesting\n"]
+    if (PARENS / "dataset.h5").exists():
+        parens = lv.open_dataset(PARENS)
+        tokens = parens.tokens(0, len(parens))
+        states = {"cells": np.random.default_rng(1).normal(0, 1, (len(tokens), 16)).astype(np.float32)}
+        lv.write_dataset(folder / "twin", tokens, states, name="twin")
+        changed = list(tokens)
+        changed[5000] = "X"
+        lv.write_dataset(folder / "other", changed, states, name="other")
+        lines += [f"  - name: parens\n    path: {PARENS}\n", f"  - name: twin\n    path: {folder / 'twin'}\n",
+                  f"  - name: other\n    path: {folder / 'other'}\n"]
+    make_markup_dataset(folder / "markup")
+    lines += [f"  - name: markup\n    path: {folder / 'markup'}\n", "  - name: missing\n    path: does/not/exist\n"]
+    cfg = folder / "datasets.yml"
+    cfg.write_text("datasets:\n" + "".join(lines), encoding="utf-8")
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def live(browser_config):
+    """The app on a real socket, in this process (its log is captured: live.log)."""
+    import browser
+    from lstmvis_dash.ui import create_app
+    server = browser.LiveServer(create_app(browser_config))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def downloads(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="session")
+def chromium(downloads):
+    import browser
+    driver = browser.chrome(downloads)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def page(chromium, live):
+    """A fresh page of the shared browser; after the test: no console error, no server traceback."""
+    import browser
+    chromium.get("about:blank")
+    chromium.get_log("browser")
+    before = len(live.log.records)
+    p = browser.Page(chromium, live)
+    yield p
+    errors = p.console_errors()
+    tracebacks = [f"{r.name}: {r.getMessage()}" for r in live.log.records[before:] if r.exc_info]
+    assert errors == [] and tracebacks == [], (errors, tracebacks)
+
+
+# -- helpers ---------------------------------------------------------------------------------
 def honour_permission_bits(monkeypatch):
     """As root, os.access says every path is writable; make it follow the mode bits, as for a user."""
     if os.geteuid() != 0:

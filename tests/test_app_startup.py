@@ -59,11 +59,55 @@ def test_broken_dataset_reported_others_serve(app_factory):
 
 
 def test_component_list_and_app_callbacks(app_factory):
-    from lstmvis_dash.ui import header, select_view
-    app = app_factory(components=[header, select_view])
+    from lstmvis_dash.ui.header import Header
+    from lstmvis_dash.ui.select_view import SelectView
+    app = app_factory(components=[Header(), SelectView()])
     outputs = " ".join(cb["output"] for cb in app._callback_list)
-    assert "view-state.data" in outputs and "select-graph.figure" in outputs
+    assert "view-state.data" in outputs and "select-main-graph.figure" in outputs
     assert "match-" not in outputs
     # two apps in one process do not share callbacks (no global dash.callback)
-    other = app_factory(components=[header, select_view])
+    other = app_factory(components=[Header(), SelectView()])
     assert len(other._callback_list) == len(app._callback_list)
+
+
+def test_a_component_twice_needs_two_names(app_factory):
+    import pytest
+    from lstmvis_dash.ui.header import Header
+    from lstmvis_dash.ui.select_view import SelectView
+    with pytest.raises(ValueError, match="used twice"):
+        app_factory(components=[Header(), SelectView(), SelectView()])
+    app = app_factory(components=[Header(), SelectView(), SelectView("second")])
+    assert "select-second-graph" in str(app.layout.to_plotly_json())
+
+
+def test_an_extra_figure_in_the_select_view_follows_s1(app_factory):
+    """What a helper builds on: a component in the select view's "extras" slot renders from the
+    same context, in the same page callback (one round trip)."""
+    from dash import dcc
+    from lstmvis_dash.ui.component import Component
+    from lstmvis_dash.ui.header import Header
+    from lstmvis_dash.ui.select_view import SelectView
+    from dash_http import FlaskDashClient
+
+    class S1Size(Component):
+        KIND, PARTS = "s1size", ("text",)
+
+        def layout(self):
+            return dcc.Markdown(id=self.ids.text)
+
+        def outputs(self):
+            return [(self.ids.text, "children")]
+
+        def render(self, ctx):
+            if not ctx.changed("sel", "threshold", "pad"):
+                return {}
+            return {(self.ids.text, "children"): f"{len(ctx.s1())} cells"}
+
+    app = app_factory(components=[Header(), SelectView(extras=[S1Size()])])
+    client = FlaskDashClient(app)
+    client.load_page("?dataset=small&layer=cells&sel=10:14&threshold=0.3")
+    n = len(client.props["select-main-graph.figure"]["layout"]["meta"]["s1"])
+    assert client.props["s1size-main-text.children"] == f"{n} cells"
+    client.act("select-main-threshold-input.value", 0.9)
+    n = len(client.props["select-main-graph.figure"]["layout"]["meta"]["s1"])
+    assert client.props["s1size-main-text.children"] == f"{n} cells" and client.errors == []

@@ -1,12 +1,12 @@
 """Unit tests of the comparison view's pure builders (no browser)."""
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 
 from lstmvis_dash.ui import compare_figures as cf
-from lstmvis_dash.ui import compare_view as cv
-from lstmvis_dash.ui import select_figures as sf
-from lstmvis_dash.ui import urlstate as us
+from lstmvis_dash.ui import state as st
+from lstmvis_dash.ui.compare_view import CompareView
+from lstmvis_dash.ui.component import check_unique
+from lstmvis_dash.ui.select_view import SelectView
 
 
 def test_token_difference_compares_strings_not_ids():
@@ -35,9 +35,9 @@ def test_token_difference_of_lengths():
 
 @pytest.fixture
 def catalog():
-    return us.Catalog(names=["p", "q", "broken"], infos={
-        "p": us.DatasetInfo("p", 100, {"c1": us.LayerInfo(10), "h1": us.LayerInfo(10, "none")}),
-        "q": us.DatasetInfo("q", 100, {"x:y": us.LayerInfo(4)}), "broken": None})
+    return st.Catalog(names=["p", "q", "broken"], infos={
+        "p": st.DatasetInfo("p", 100, {"c1": st.LayerInfo(10), "h1": st.LayerInfo(10, "none")}),
+        "q": st.DatasetInfo("q", 100, {"x:y": st.LayerInfo(4)}), "broken": None})
 
 
 def test_compare_options_and_split(catalog):
@@ -45,59 +45,30 @@ def test_compare_options_and_split(catalog):
     assert [o["value"] for o in opts] == ["h1", "q:x:y", "broken:"]
     assert opts[-1]["disabled"] is True
     for o in opts[:2]:   # every offered value is one the URL parser accepts, and splits back
-        state, notices = us.parse_query(f"?dataset=p&compare={o['value']}", catalog)
-        assert notices == [] and state["compare"] == o["value"]
-    assert cf.split_compare("h1", "p", catalog) == ("p", "h1")
-    assert cf.split_compare("q:x:y", "p", catalog) == ("q", "x:y")
-
-
-def test_second_figure_is_the_select_plot_read_only():
-    values = np.linspace(-1, 1, 5 * 6, dtype=np.float32).reshape(5, 6)
-    toks = list("abcde")
-    spec = cf.second_figure_spec(toks, values, 10, [1, 2], 0.3, sel=[11, 13], pad=[1, 0], title="q:h <2>")
-    ref = sf.main_figure_spec(toks, values, 10, [1, 2], 0.3, [11, 13], [1, 0])
-    assert spec["data"] == ref["data"]
-    assert spec["layout"]["dragmode"] is False and spec["layout"]["height"] == cf.SECOND_HEIGHT
-    assert not any(s.get("editable") for s in spec["layout"]["shapes"])
-    assert spec["layout"]["shapes"][1]["x0"] == 0.5 and spec["layout"]["shapes"][2]["visible"] is True
-    assert spec["layout"]["title"]["text"] == "q:h &lt;2&gt;"
-    go.Figure(spec)
+        state, notices = st.parse_query(f"?dataset=p&layer=c1&compare={o['value']}", catalog)
+        assert notices == [] and state.compare == o["value"]
+    assert st.split_compare("h1", "p", catalog) == ("p", "h1")
+    assert st.split_compare("q:x:y", "p", catalog) == ("q", "x:y")
 
 
 def test_s1_list_and_match_table():
     div = cf.s1_list([3, 7], "sid", "p:c1").to_plotly_json()
     assert div["props"]["data-cells"] == "3,7" and div["props"]["id"] == "sid"
     assert cf.s1_list([], "e", "x").to_plotly_json()["props"]["data-cells"] == ""
-    table = cf.match_table([(5, 9, 2), (1, 3, 1)], ["a b", "c"], 2, "a", shared={(1, 3)})
+    table = cf.match_table([(5, 9, 2), (1, 3, 1)], ["a b", "c"], 2, "p", shared={(1, 3)})
     rows = table.children[1].children
-    assert [r.id for r in rows] == [{"type": "compare-row", "side": "a", "index": i} for i in range(2)]
-    assert [r.to_plotly_json()["props"]["data-start"] for r in rows] == [5, 1]
+    props = [r.to_plotly_json()["props"] for r in rows]
+    assert [(p["data-lv-nav-start"], p["data-lv-nav-stop"], p["data-lv-nav-dataset"]) for p in props] == \
+        [(5, 9, "p"), (1, 3, "p")]                      # a click goes down the navigation channel
     assert "lv-compare-shared" in rows[1].className and "lv-compare-shared" not in rows[0].className
     assert rows[0].children[3].children == "2/2"
-    assert cf.match_table([], [], 0, "b").children == "no matches"
+    assert cf.match_table([], [], 0, "p").children == "no matches"
     assert cf.match_words(list("abcdefghijklmnop"), 4) == "a b c …"
 
 
-def test_row_click_moves_the_window():
-    shown = {"dataset": "p", "T": 1000, "a": [[100, 104]], "b": [[500, 502]]}
-    vs = {"dataset": "p", "width": 40}
-    patch = cv.row_click({"type": "compare-row", "side": "b", "index": 0}, shown, vs)
-    assert patch.to_plotly_json()["operations"][0]["params"]["value"] == 481
-    assert cv.row_click({"type": "compare-row", "side": "b", "index": 3}, shown, vs) is cv.no_update
-    assert cv.row_click({"side": "a", "index": 0}, shown, {"dataset": "other"}) is cv.no_update
-
-
-def test_sync_chooser_writes_compare_and_drops_the_layer_itself():
-    class Reg:
-        def catalog(self):
-            return us.Catalog(names=["p"], infos={"p": us.DatasetInfo("p", 100, {"c1": us.LayerInfo(10),
-                                                                                  "h1": us.LayerInfo(10)})})
-    ops = lambda patch: {o["location"][0]: o["params"]["value"] for o in patch.to_plotly_json()["operations"]}
-    vs = {"dataset": "p", "layer": "c1"}
-    _, _, patch = cv.sync_chooser(Reg(), vs, "h1", cv.CHOOSER)
-    assert ops(patch) == {"compare": "h1"}
-    assert cv.sync_chooser(Reg(), dict(vs, compare="h1"), "h1", cv.CHOOSER) == (cv.no_update,) * 3
-    options, value, patch = cv.sync_chooser(Reg(), dict(vs, compare="h1"), None, "view-state")
-    assert [o["value"] for o in options] == ["h1"] and value == "h1" and patch is cv.no_update
-    _, value, patch = cv.sync_chooser(Reg(), {"dataset": "p", "layer": "h1", "compare": "h1"}, "h1", "view-state")
-    assert value is None and ops(patch) == {"compare": None}
+def test_the_second_plot_is_a_second_select_view_instance():
+    view = CompareView()
+    second = view.children()[0]
+    assert isinstance(second, SelectView) and not second.interactive and second.ids.graph == "select-compare-graph"
+    assert second.actions() == []            # read-only: it follows the first
+    check_unique([SelectView(), view])

@@ -253,11 +253,11 @@ def test_gunicorn_two_workers(ok_config, tmp_path):
         client = DashClient(url, auth=("lab", "pw"), record=lambda label, dt, ok, why: ok or errors.append(why))
         client.load_page("?dataset=small&layer=cells&pos=0&width=40&sel=10:14&threshold=0.3")
         assert client.props["view-state.data"]["sel"] == [10, 14]
-        assert client.props["selection.data"]["cells"]  # the select view answered with S1
-        assert "matches" in json.dumps(client.props.get("match-info.children"))  # and the match view
-        client.act("threshold-input.value", 0.5)
+        assert client.props["select-main-graph.figure"]["layout"]["meta"]["s1"]  # the select view answered with S1
+        assert "matches" in json.dumps(client.props.get("match-main-info.children"))  # and the match view
+        client.act("select-main-threshold-input.value", 0.5)
         assert client.props["view-state.data"]["threshold"] == 0.5
-        client.act("nav-page-fwd.n_clicks", 1)
+        client.act("header-main-page-fwd.n_clicks", 1)
         assert client.props["view-state.data"]["pos"] == 40
         assert errors == []
         # without credentials: refused

@@ -61,16 +61,20 @@ def open_page(dash_app, url):
 
 
 def page_text(client) -> str:
-    return json.dumps({k: client.props.get(k) for k in ("notice.children", "select-graph.figure",
-                                                        "match-message.children", "dataset-info.children")})
+    return json.dumps({k: client.props.get(k) for k in ("notice.children", "select-main-graph.figure",
+                                                        "match-main-message.children", "header-main-info.children")})
+
+
+def s1(client):
+    return client.props["select-main-graph.figure"]["layout"]["meta"]["s1"]
 
 
 def assert_serves(dash_app, url, name):
     client = open_page(dash_app, url)
     assert client.errors == [] and set(client.statuses) <= {200, 204}
     assert client.props["view-state.data"]["dataset"] == name
-    assert client.props["selection.data"]["cells"], "no S1 on the healthy dataset"
-    assert "matches" in json.dumps(client.props["match-info.children"])
+    assert s1(client), "no S1 on the healthy dataset"
+    assert "matches" in json.dumps(client.props["match-main-info.children"])
     return client
 
 
@@ -85,7 +89,7 @@ def assert_error_for_a(dash_app, words):
     text = page_text(client)
     assert "dataset=" in text and "unavailable" in text and "Traceback" not in text
     assert client.props["view-state.data"]["dataset"] == "b"
-    options = {o["value"]: o for o in client.props["dataset-dropdown.options"]}
+    options = {o["value"]: o for o in client.props["header-main-dataset.options"]}
     assert options["a"].get("disabled") and "(unavailable)" in options["a"]["label"]
     # the other dataset keeps serving
     assert_serves(dash_app, URL_B, "b")
@@ -98,7 +102,7 @@ def test_deleted_file(served):
     os.remove(root / "a" / "dataset.h5")
     assert_error_for_a(dash_app, ["does not exist", "No such file", "holds neither"])
     # a session that was open on a: its next action shows the error instead of stale data
-    before.act("threshold-input.value", 0.4)
+    before.act("select-main-threshold-input.value", 0.4)
     assert set(before.statuses) <= {200, 204}
     assert "cannot" in page_text(before) or "holds neither" in page_text(before)
 
@@ -130,7 +134,7 @@ def test_replaced_by_other_dataset_serves_the_new_one(served, sources):
     status, body = health(dash_app)
     assert status == 200 and body["datasets"]["a"]["T"] == 300
     client = assert_serves(dash_app, URL_A, "a")
-    assert "T = 300" in json.dumps(client.props["dataset-info.children"])
+    assert "T = 300" in json.dumps(client.props["header-main-info.children"])
 
 
 def test_fixed_file_serves_again(served, sources):
@@ -143,14 +147,14 @@ def test_fixed_file_serves_again(served, sources):
 
 
 def match_rows(client):
-    return client.props["match-shown.data"]["rows"]
+    return client.props["match-main-matrix.figure"]["layout"]["meta"]["rows"]
 
 
 @pytest.mark.parametrize("how", ["replace", "rewrite_in_place_same_mtime"])
 def test_stale_index_rebuilt_not_used(served, sources, how):
     dash_app, root = served
     client = assert_serves(dash_app, URL_A, "a")
-    old_rows, old_cells = match_rows(client), client.props["selection.data"]["cells"]
+    old_rows, old_cells = match_rows(client), s1(client)
     index = root / "a" / ".lstmvis-index"
     codes_meta = sorted(index.glob("codes-*.json"))
     assert codes_meta, "the first match built no index"
@@ -171,7 +175,7 @@ def test_stale_index_rebuilt_not_used(served, sources, how):
     want_cells = lv.select(fresh, "cells", 10, 14, 0.3).tolist()
     want = lv.match(fresh, "cells", want_cells, 0.3).table[["start", "stop"]].to_numpy().tolist()
     client = assert_serves(dash_app, URL_A, "a")
-    assert client.props["selection.data"]["cells"] == want_cells
+    assert s1(client) == want_cells
     assert match_rows(client) == want
     assert (want_cells, want) != (old_cells, old_rows), "the two datasets should differ"
     assert codes_meta[0].read_text() != old_fp  # the index was rebuilt for the new file

@@ -4,6 +4,7 @@ or a read outside the configured datasets; the search is literal; huge ranges ar
 from __future__ import annotations
 
 import json
+import logging
 import math
 from urllib.parse import urlencode
 
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st  #
 import app as app_module  # noqa: E402
 import lstmvis_dash as lv  # noqa: E402
 from lstmvis_dash import layers  # noqa: E402
-from lstmvis_dash.ui import header, registry as registry_module, server as deploy, urlstate as us  # noqa: E402
+from lstmvis_dash.ui import header, registry as registry_module, server as deploy, state as us  # noqa: E402
 
 # no deadline: this machine is shared and loaded; a hang still fails the run (no example ends)
 # (no example database: nothing is written into the work tree)
@@ -47,7 +48,8 @@ json_value = st.recursive(json_leaf, lambda kids: st.one_of(st.lists(kids, max_s
 CATALOG = us.Catalog(
     names=["small", "raw", "broken"],
     infos={"small": us.DatasetInfo("small", 600, {"cells": us.LayerInfo(24), "hidden": us.LayerInfo(24)}, ("depth",)),
-           "raw": us.DatasetInfo("raw", 50_000, {"h": us.LayerInfo(8, "none")}, ()),
+           "raw": us.DatasetInfo("raw", 50_000, {"h": us.LayerInfo(8, "none", ("none", "tanh"),
+                                                                         value_range=lambda t: (-2.0, 3.0))}, ()),
            "broken": None},
     errors={"broken": "dataset 'broken' cannot be opened: no such file"})
 
@@ -60,22 +62,23 @@ query_pairs = st.lists(st.tuples(st.sampled_from(us.KEYS + ("other", "", "sel[]"
 
 
 def check_state(state):
-    info = CATALOG.info(state["dataset"])
+    info = CATALOG.info(state.dataset)
     assert info is not None
     T = info.T
-    assert state["layer"] in info.layers
-    D = info.layers[state["layer"]].D
-    assert 1 <= state["width"] <= min(us.MAX_WIDTH, T)
-    assert 0 <= state["pos"] <= T - state["width"]
-    if state["sel"] is not None:
-        a, b = state["sel"]
+    assert state.layer in info.layers
+    layer = info.layers[state.layer]
+    assert 1 <= state.width <= min(us.MAX_WIDTH, T)
+    assert 0 <= state.pos <= T - state.width
+    if state.sel is not None:
+        a, b = state.sel
         assert 0 <= a < b <= T and b - a <= us.MAX_SEL
-    assert all(0 <= p <= us.MAX_PAD for p in state["pad"])
-    lo, hi = us.threshold_bounds(info.layers[state["layer"]].transform)
-    assert math.isfinite(state["threshold"]) and lo <= state["threshold"] <= hi
-    assert state["exclude"] == sorted(set(state["exclude"])) and all(0 <= c < D for c in state["exclude"])
-    assert state["length"] is None or 1 <= state["length"] <= T
-    assert state["annotation"] is None or state["annotation"] in info.annotations
+    assert all(0 <= p <= us.MAX_PAD for p in state.pad)
+    lo, hi = us.threshold_bounds(layer, state.transform)
+    assert math.isfinite(state.threshold) and lo <= state.threshold <= hi
+    assert state.exclude == tuple(sorted(set(state.exclude))) and all(0 <= c < layer.D for c in state.exclude)
+    assert state.length is None or 1 <= state.length <= T
+    assert state.annotation is None or state.annotation in info.annotations
+    assert state.transform is None or state.transform in layer.offers()
 
 
 @FAST
@@ -88,6 +91,7 @@ def test_url_parser_any_query_gives_a_valid_state(pairs, question):
     # the canonical address of that state reads back as the same state, without notices
     again, more = us.parse_query(us.serialize(state), CATALOG)
     assert again == state and more == []
+    assert us.from_store(state.to_store(), CATALOG) == state
 
 
 @FAST
@@ -103,15 +107,15 @@ def test_huge_window_and_range_are_capped_with_a_notice(start, length, width):
     state, notices = us.parse_query(f"?dataset=raw&sel={start}:{start + length}&width={width}", CATALOG)
     check_state(state)
     if width > us.MAX_WIDTH:
-        assert state["width"] == us.MAX_WIDTH and any(n.startswith(f"width={width}") for n in notices)
+        assert state.width == us.MAX_WIDTH and any(n.startswith(f"width='{width}'") for n in notices)
     if length > us.MAX_SEL and start + length <= 50_000:
-        assert state["sel"] == [start, start + us.MAX_SEL] and any("longer than" in n for n in notices)
+        assert state.sel == (start, start + us.MAX_SEL) and any("longer than" in n for n in notices)
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_url_dataset_outside_the_config_is_refused(name):
     state, notices = us.parse_query(urlencode({"dataset": name}), CATALOG)
-    assert state["dataset"] == "small"
+    assert state.dataset == "small"
     assert name == "" or any("is not a dataset of this server" in n for n in notices)
 
 
@@ -241,19 +245,34 @@ def test_search_regex_is_not_interpreted(tiny):
 
 # -- the Dash callback endpoint ----------------------------------------------------------------
 
+class Tracebacks(logging.Handler):
+    """Every log record that carries an exception (a traceback in the server log)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        if record.exc_info or "Traceback" in record.getMessage():
+            self.records.append(f"{record.name}: {record.getMessage()}")
+
+
 @pytest.fixture(scope="module")
 def served(small_config):
     """The app over conftest's config (small, parens_small and a missing dataset), recording every
-    folder the registry opens."""
+    folder the registry opens and every traceback logged."""
     opened = []
     real = registry_module.open_folder
     registry_module.open_folder = lambda p: opened.append(str(p)) or real(p)
+    tracebacks = Tracebacks()
+    logging.getLogger().addHandler(tracebacks)
     try:
         dash_app = app_module.build(str(small_config), deploy.Settings())
         allowed = {str(e.path) for e in dash_app.registry.config.datasets}
-        yield dash_app, dash_app.server.test_client(), opened, allowed
+        yield dash_app, dash_app.server.test_client(), opened, allowed, tracebacks
     finally:
         registry_module.open_folder = real
+        logging.getLogger().removeHandler(tracebacks)
 
 
 def callbacks(dash_app):
@@ -268,11 +287,19 @@ STATE_LIKE = st.fixed_dictionaries({}, optional={
     "pad": st.one_of(st.lists(json_leaf, max_size=3), json_leaf), "threshold": json_leaf,
     "exclude": st.one_of(st.lists(json_leaf, max_size=4), json_leaf), "length": json_leaf,
     "annotation": st.one_of(st.sampled_from(["depth", "../../etc/passwd"]), json_leaf),
-    "cells": st.one_of(st.lists(st.integers(-5, 30), max_size=6), json_leaf), "key": json_leaf, "rows": json_value,
-    "T": json_leaf,
+    "transform": st.one_of(st.sampled_from(["tanh", "none", "zscore"]), json_leaf), "compare": json_leaf,
+    "focus": json_value, "focus_pad": json_value,
 })
-prop_value = st.one_of(json_value, STATE_LIKE, st.sampled_from([
-    {"points": [{"x": 3, "customdata": [3], "curveNumber": 3}]}, {"range": {"x": [1.2, 5.5]}, "n": 1}, {"y": 0.5}]))
+VALID = us.ViewState(dataset="small", layer="cells", sel=(10, 14), threshold=0.3).to_store()
+NEAR_VALID = st.builds(lambda k, v: dict(VALID, **{k: v}), st.sampled_from(sorted(VALID)), json_value)
+GESTURES = st.one_of(
+    st.fixed_dictionaries({"kind": st.sampled_from(["brush", "threshold", "exclude", "restore", "x"]),
+                           "start": json_leaf, "stop": json_leaf, "y": json_leaf, "cell": json_leaf, "n": json_leaf}),
+    st.fixed_dictionaries({"dataset": st.sampled_from(["small", "missing", "x"]), "start": json_leaf,
+                           "stop": json_leaf, "use": json_leaf, "pad": json_value}),
+    st.fixed_dictionaries({"points": st.lists(st.fixed_dictionaries({"x": json_leaf, "customdata": json_value,
+                                                                     "curveNumber": json_leaf}), max_size=2)}))
+prop_value = st.one_of(json_value, STATE_LIKE, NEAR_VALID, GESTURES)
 
 
 STATUSES: dict = {}
@@ -288,7 +315,8 @@ def assert_no_server_error(r):
 @SLOW
 @given(st.data())
 def test_callback_endpoint_fuzzed_values(served, data):
-    dash_app, client, opened, allowed = served
+    """Random values for every input and state of every callback: no 5xx, no traceback logged."""
+    dash_app, client, opened, allowed, tracebacks = served
     cbs = callbacks(dash_app)
     cb = data.draw(st.sampled_from(cbs), label="callback")
 
@@ -309,55 +337,54 @@ def test_callback_endpoint_fuzzed_values(served, data):
             "inputs": inputs, "state": state, "changedPropIds": changed}
     assert_no_server_error(client.post("/_dash-update-component", json=body))
     assert set(opened) <= allowed, f"opened outside the config: {set(opened) - allowed}"
+    assert tracebacks.records == []
 
 
 @SLOW
 @given(json_value)
 def test_callback_endpoint_fuzzed_bodies(served, body):
-    _, client, opened, allowed = served
+    _, client, opened, allowed, tracebacks = served
     assert_no_server_error(client.post("/_dash-update-component", json=body))
-    assert set(opened) <= allowed
+    assert set(opened) <= allowed and tracebacks.records == []
 
 
 @SLOW
 @given(st.dictionaries(st.sampled_from(["output", "outputs", "inputs", "state", "changedPropIds", "x"]), json_value),
-       st.sampled_from(["..view-state.data...url.search", "search-results.children", "view-state.data"]))
+       st.sampled_from(["..view-state.data...url.search", "..match-main-download.data", "view-state.data"]))
 def test_callback_endpoint_half_formed_bodies(served, body, output):
-    dash_app, client, opened, allowed = served
+    dash_app, client, opened, allowed, tracebacks = served
     body = dict(body)
     real = [cb["output"] for cb in callbacks(dash_app) if cb["output"].startswith(output)]
     if real:
         body["output"] = real[0]
     assert_no_server_error(client.post("/_dash-update-component", json=body))
-    assert set(opened) <= allowed
+    assert set(opened) <= allowed and tracebacks.records == []
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_hostile_dataset_values_open_nothing(served, name):
     """A `dataset` value that is a path is refused, whichever callback receives it."""
-    dash_app, client, opened, allowed = served
-    bad_state = {"dataset": name, "layer": "cells", "pos": 0, "width": 40, "sel": [1, 3], "pad": [0, 0],
-                 "threshold": 0.3, "exclude": [], "length": None, "annotation": "depth"}
-    selection = {"dataset": name, "layer": "cells", "sel": [1, 3], "pad": [0, 0], "threshold": 0.3, "cells": [1]}
+    dash_app, client, opened, allowed, tracebacks = served
+    bad_state = dict(VALID, dataset=name)
     for cb in callbacks(dash_app):
         def item(dep):
-            if not isinstance(dep["id"], str):
-                return []
             key = f"{dep['id']}.{dep['property']}"
-            value = {"view-state.data": bad_state, "selection.data": selection, "url.search": f"?dataset={name}",
-                     "dataset-dropdown.value": name}.get(key)
+            value = {"view-state.data": bad_state, "url.search": f"?dataset={name}",
+                     "header-main-dataset.value": name,
+                     "navigate.data": {"dataset": name, "start": 1, "stop": 3}}.get(key)
             return {"id": dep["id"], "property": dep["property"], "value": value}
         outputs = cb["output"]
         parts = outputs[2:-2].split("...") if outputs.startswith("..") else [outputs]
         out_list = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1].split("@")[0]} for p in parts]
-        body = {"output": outputs, "outputs": out_list if outputs.startswith("..") else out_list[0],
-                "inputs": [item(d) for d in cb["inputs"]], "state": [item(d) for d in cb["state"]],
-                "changedPropIds": [f"{d['id']}.{d['property']}" for d in cb["inputs"] if isinstance(d["id"], str)][:1]}
-        r = client.post("/_dash-update-component", json=body)
-        assert_no_server_error(r)
-        if r.status_code == 200:
-            assert "root:" not in r.get_data(as_text=True)  # no /etc/passwd content
-    assert set(opened) <= allowed
+        for changed in ["url.search", "view-state.data", "header-main-dataset.value", "navigate.data"]:
+            body = {"output": outputs, "outputs": out_list if outputs.startswith("..") else out_list[0],
+                    "inputs": [item(d) for d in cb["inputs"]], "state": [item(d) for d in cb["state"]],
+                    "changedPropIds": [changed]}
+            r = client.post("/_dash-update-component", json=body)
+            assert_no_server_error(r)
+            if r.status_code == 200:
+                assert "root:" not in r.get_data(as_text=True)  # no /etc/passwd content
+    assert set(opened) <= allowed and tracebacks.records == []
 
 
 def test_zz_the_fuzzing_reached_the_callbacks():

@@ -1,4 +1,4 @@
-"""Unit tests of the match view's pure builders (lstmvis_dash/ui/match_figures.py)."""
+"""Unit tests of the match view's data and figures (ui/match_data.py, ui/match_figures.py)."""
 from __future__ import annotations
 
 import csv
@@ -13,6 +13,8 @@ import plotly.io as pio
 import pytest
 
 import lstmvis_dash as lv
+from lstmvis_dash.ui import match_data as md
+from lstmvis_dash.ui.figures import empty_figure
 from lstmvis_dash.ui import match_figures as mf
 
 FIXTURE = Path(__file__).parent / "fixtures" / "lstmvis_parens_small"
@@ -49,7 +51,7 @@ def _table(rows):
 # -- grid ---------------------------------------------------------------------------------------
 def test_grid_aligns_rows_at_match_start_and_clips_context_at_documents(toy):
     t = _table([[2, 5, 3, 1, 2], [8, 11, 3, 1, 2], [0, 2, 2, 0, 1]])
-    g = mf.row_grid(toy, "L", t, [0, 1], 0.5, context=3, max_shown=20)
+    g = md.row_grid(toy, "L", t, [0, 1], 0.5, context=3, max_shown=20)
     assert g.width == 3 + 3 + 3
     # row 0: left context 0,1 (doc starts at 0, so column 0 is empty), match 2..4, right 5,6 (doc ends at 7)
     assert g.pos[0].tolist() == [-1, 0, 1, 2, 3, 4, 5, 6, -1]
@@ -68,7 +70,7 @@ def test_grid_aligns_rows_at_match_start_and_clips_context_at_documents(toy):
 
 def test_grid_elides_long_matches(toy):
     t = _table([[0, 7, 7, 1, 1], [8, 10, 2, 1, 1]])
-    g = mf.row_grid(toy, "L", t, [2], 0.5, context=1, max_shown=4)
+    g = md.row_grid(toy, "L", t, [2], 0.5, context=1, max_shown=4)
     assert g.width == 1 + 4 + 1
     assert g.kind[0].tolist() == [0, 2, 2, 2, 4, 0]     # right context at 7 is another document
     assert g.tokens[0].tolist() == ["", "a", "b", "c", "…", ""]
@@ -80,7 +82,7 @@ def test_grid_counts_agree_with_values_and_threshold(small):
     layer = small.layers[0]
     cells = lv.select(small, layer, 10, 14, 0.3)
     m = lv.match(small, layer, cells, 0.3)
-    g = mf.row_grid(small, layer, m.table, cells, 0.3)
+    g = md.row_grid(small, layer, m.table, cells, 0.3)
     assert g.n_rows == 50
     for i in (0, 17, 49):
         for j in range(g.width):
@@ -93,13 +95,13 @@ def test_grid_counts_agree_with_values_and_threshold(small):
             assert g.tokens[i, j] == small.tokens(int(p), int(p) + 1)[0]
     # inside a match with overlap o, at least o cells are on at every position
     for i, row in enumerate(m.table.itertuples()):
-        inside = g.counts[i][g.kind[i] == mf.MATCH]
+        inside = g.counts[i][g.kind[i] == md.MATCH]
         assert (inside >= row.overlap).all()
 
 
 def test_grid_of_empty_table(small):
-    g = mf.row_grid(small, small.layers[0], _table([]), [], 0.3)
-    assert g.n_rows == 0 and mf.match_rows(g) == []
+    g = md.row_grid(small, small.layers[0], _table([]), [], 0.3)
+    assert g.n_rows == 0
 
 
 def test_overlap_colours_for_any_set_size():
@@ -108,89 +110,82 @@ def test_overlap_colours_for_any_set_size():
         assert len(c) == n + 1 and c[0] == "#ffffff"
 
 
-# -- rows ---------------------------------------------------------------------------------------
-def _props(c):
-    return c["props"] if isinstance(c, dict) else c.to_plotly_json()["props"]
+# -- the matrix figure ----------------------------------------------------------------------------
+def _fig(d):
+    return go.Figure(d)      # validates every property
 
 
-def _walk(c):
-    yield c
-    ch = _props(c).get("children")
-    if isinstance(ch, (list, tuple)):
-        for x in ch:
-            yield from _walk(x)
-    elif ch is not None and not isinstance(ch, (str, int, float)):
-        yield from _walk(ch)
-
-
-def _by_class(c, cls):
-    return [_props(x) for x in _walk(c) if _props(x).get("className") == cls]
-
-
-def test_match_rows_words_colours_and_hover(toy):
-    t = _table([[2, 5, 3, 1, 2]])
-    g = mf.row_grid(toy, "L", t, [0, 1], 0.5)
-    rows = mf.match_rows(g, row_id={"type": "r"}, use_id={"type": "u"})
-    assert len(rows) == 1
-    body = _by_class(rows[0], "lv-match-row-body")[0]
-    assert body["id"] == {"type": "r", "index": 0}
-    assert "length 3" in body["title"] and "overlap 1/2" in body["title"] and "union 2" in body["title"]
-    match = _by_class(rows[0], "lv-match")[0]
-    words = [_props(w) for w in match["children"]]
-    assert [w["children"] for w in words] == ["c", "d", "e"]
-    assert [w["data-on"] for w in words] == [1, 2, 2]
+def test_matrix_words_colours_outline_and_rows(toy):
+    t = _table([[2, 5, 3, 1, 2], [8, 11, 3, 1, 2]])
+    g = md.row_grid(toy, "L", t, [0, 1], 0.5)
+    d = mf.matrix_figure(g, key="k", dataset="toy")
+    fig = _fig(d)
+    heat, text, outline, use = fig.data
+    z = np.array(heat.z, dtype=float)
+    assert z.shape == (4, g.width)                              # a word row and a filler row per match
+    assert z[0].tolist()[1:8] == [0, 0, 1, 2, 2, 0, 0] and np.isnan(z[1]).all()
     palette = mf.overlap_colours(2)
-    assert [w["style"]["backgroundColor"] for w in words] == [palette[1], palette[2], palette[2]]
-    left = [_props(w) for w in _by_class(rows[0], "lv-left")[0]["children"]]
-    assert [w["children"] for w in left] == ["a", "b"]
-    assert "backgroundColor" not in left[0].get("style", {})       # 0 cells on: no colour
-    assert _by_class(rows[0], "lv-use-match")[0]["id"] == {"type": "u", "index": 0}
-    assert json.loads(json.dumps(rows)) == rows
+    assert heat.zmin == -0.5 and heat.zmax == 2.5 and heat.colorscale[2][1] == palette[1]
+    words = [w for w, y in zip(text.text, text.y) if y == mf.ROW_PX / 2]
+    assert words == ["a", "b", "c", "d", "e", "f", "g"]
+    xs = [x for x in outline.x if x is not None]
+    assert min(xs) == g.context - 0.5 and max(xs) == g.context + 3 - 0.5
+    assert list(use.text) == ["use", "use"]
+    assert d["layout"]["meta"] == {"rows": [[2, 5], [8, 11]], "row_h": mf.ROW_PX + mf.GAP_PX, "key": "k",
+                                   "dataset": "toy"}
+    assert "3: d · 2/2 on" in json.dumps(d, ensure_ascii=False) and "NaN" not in json.dumps(d)
 
 
-def test_rows_dicts_are_what_dash_components_serialise_to():
-    from dash import html
-    d = mf.el("Span", "x", className="c", style={"color": "red"}, **{"data-on": 2})
-    assert d == html.Span("x", className="c", style={"color": "red"}, **{"data-on": 2}).to_plotly_json()
-
-
-def test_track_and_paint(toy):
+def test_matrix_track_rows_under_the_words_and_paint(toy):
     t = _table([[2, 5, 3, 1, 2]])
-    g = mf.row_grid(toy, "L", t, [0], 0.5)
-    tr = mf.annotation_track(toy, "cat", g)
+    g = md.row_grid(toy, "L", t, [0], 0.5)
+    tr = md.annotation_track(toy, "cat", g)
     assert tr.kind == "categorical" and tr.labels == ["c0", "c1", "c2"]
-    cols = tr.legend_colours
-    # positions 0..6 have cat 0 0 1 1 2 2 0
-    assert tr.colours[0].tolist()[1:8] == [cols[0], cols[0], cols[1], cols[1], cols[2], cols[2], cols[0]]
+    assert tr.values[0].tolist()[1:8] == [0, 0, 1, 1, 2, 2, 0]         # positions 0..6
     assert tr.texts[0].tolist()[1:4] == ["c0", "c0", "c1"]
-    rows = mf.match_rows(g, track=tr, paint=True)
-    match = _by_class(rows[0], "lv-match")[0]
-    assert [_props(w)["style"]["backgroundColor"] for w in match["children"]] == [cols[1], cols[1], cols[2]]
-    strip = _by_class(rows[0], "lv-track")[0]
-    assert strip["style"]["width"] == f"{mf.SQUARE_PX * g.width}px"
-    assert strip["style"]["background"].count(cols[1]) == 2          # positions 2, 3 (columns 3, 4)
-    assert strip["title"] == "cat: c0 c0 [c1] [c1] [c2] c2 c0"
-    legend = mf.annotation_legend(tr)
-    assert [x.children[1].children for x in legend[1:]] == ["c0", "c1", "c2"]
+    fig = _fig(mf.matrix_figure(g, tr))
+    words, track = fig.data[0], fig.data[1]
+    y_words, y_track = list(words.y), list(track.y)
+    assert y_track[0] >= y_words[1] and y_track[1] <= y_words[2]           # the track row sits under the words
+    assert np.array(track.z, dtype=float)[0].tolist()[1:8] == [0, 0, 1, 1, 2, 2, 0]
+    painted = _fig(mf.matrix_figure(g, tr, paint=True)).data[0]
+    assert np.array(painted.z, dtype=float)[0].tolist()[3:6] == [1, 1, 2]
 
 
-def test_scalar_track_uses_continuous_scale_and_marks_missing(toy):
+def test_scalar_track_keeps_missing_values_empty(toy):
     t = _table([[3, 6, 3, 1, 1]])
-    g = mf.row_grid(toy, "L", t, [2], 0.5)
-    tr = mf.annotation_track(toy, "val", g)
+    g = md.row_grid(toy, "L", t, [2], 0.5)
+    tr = md.annotation_track(toy, "val", g)
     assert tr.kind == "scalar" and tr.lo == 0.0 and tr.hi == pytest.approx(1.1)
     j = int(np.flatnonzero(g.pos[0] == 5)[0])
-    assert tr.colours[0, j] == mf.MISSING and tr.texts[0, j] == "nan"
-    j0 = int(np.flatnonzero(g.pos[0] == 0)[0])
-    assert tr.colours[0, j0] == mf.scalar_colours(np.array([0.0]), 0.0, 1.1)[0]
-    assert "linear-gradient" in mf.annotation_legend(tr)[2].style["background"]
+    assert np.isnan(tr.values[0, j]) and tr.texts[0, j] == "nan"
+    assert mf.track_scale(tr)["colorscale"] == mf.SCALAR_SCALE
+
+
+def test_matrix_text_is_literal(tmp_path):
+    tokens = ["<b>", "&amp;", "<a href='x'>l</a>", "x", "y", "z"]
+    s = np.ones((6, 2), np.float32)
+    ds = lv.open_dataset(lv.write_dataset(tmp_path / "m", tokens, {"L": s}, annotations={"k": tokens},
+                                          transforms={"L": "none"}))
+    t = _table([[1, 4, 3, 2, 2]])
+    g = md.row_grid(ds, "L", t, [0, 1], 0.5)
+    d = mf.matrix_figure(g, md.annotation_track(ds, "k", g))
+    text = d["data"][2]["text"]
+    assert "&lt;b&gt;" in text and "&amp;amp;" in text and not any("<" in x for x in text)
+    assert "<a" not in json.dumps(d["data"][0]["text"]) and "<a" not in json.dumps(d["data"][1]["text"])
+
+
+def test_empty_matrix():
+    assert "no matches" in json.dumps(mf.matrix_figure(md.RowGrid(_table([]), np.zeros((0, 0), np.int64),
+                                                                   np.zeros((0, 0), np.int8), np.zeros((0, 0), object),
+                                                                   np.zeros((0, 0), np.int64), 0, 3)))
 
 
 # -- summary ------------------------------------------------------------------------------------
 def test_matched_positions_and_shares(toy):
     t = _table([[2, 5, 3, 1, 2], [3, 5, 2, 1, 2]])
-    assert mf.matched_positions(t).tolist() == [2, 3, 4, 3, 4]
-    s = mf.annotation_shares(toy, "cat", t)
+    assert md.matched_positions(t).tolist() == [2, 3, 4, 3, 4]
+    s = md.annotation_shares(toy, "cat", t)
     assert s["label"].tolist() == ["c0", "c1", "c2"]
     assert s["inside"].tolist() == [0, 3, 2]
     assert s["inside_share"].tolist() == pytest.approx([0, 0.6, 0.4])
@@ -220,7 +215,7 @@ def test_templates_are_none(toy):
     t = _table([[2, 5, 3, 1, 2]])
     hist = pd.DataFrame({"length": [1, 3], "strict": [0, 1], "fuzzy": [4, 2]})
     for d in (mf.annotation_summary_figure(toy, "cat", t), mf.annotation_summary_figure(toy, "val", t),
-              mf.length_histogram_figure(hist), mf._empty_figure("x")):
+              mf.length_histogram_figure(hist), empty_figure("x")):
         fig = go.Figure(d)             # validates every property
         assert fig.layout.template == pio.templates["none"]
         assert json.loads(json.dumps(d)) == d
@@ -253,9 +248,9 @@ def test_csv_holds_the_full_ranked_table(small):
     cells = lv.select(small, layer, 10, 14, 0.3)
     full = lv.match(small, layer, cells, 0.3, top=None).table
     assert len(full) > 50
-    text = mf.matches_csv(small, full)
+    text = md.matches_csv(small, full)
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0].keys()) == mf.CSV_COLUMNS + small.annotations
+    assert list(rows[0].keys()) == md.CSV_COLUMNS + small.annotations
     assert len(rows) == len(full)
     back = pd.DataFrame(rows)[["start", "stop", "length", "overlap", "union"]].astype(np.int64)
     pd.testing.assert_frame_equal(back, full.reset_index(drop=True))
@@ -270,6 +265,6 @@ def test_csv_holds_the_full_ranked_table(small):
 def test_csv_quotes_awkward_tokens(tmp_path):
     tokens = ['say', '"hi",', 'a,b', 'x']
     ds = lv.open_dataset(lv.write_dataset(tmp_path / "q", tokens, {"L": np.ones((4, 2), np.float32)}))
-    text = mf.matches_csv(ds, _table([[0, 3, 3, 2, 2]]))
+    text = md.matches_csv(ds, _table([[0, 3, 3, 2, 2]]))
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[1][5] == 'say "hi", a,b'

@@ -5,10 +5,14 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-import lstmvis_dash as lv
 from lstmvis_dash import analysis
 from lstmvis_dash.ui import projection_figures as pf
+from lstmvis_dash.config import load_config
 from lstmvis_dash.ui import projection_view as pv
+from lstmvis_dash.ui.context import RenderContext
+from lstmvis_dash.ui.figures import TEMPLATE
+from lstmvis_dash.ui.registry import Registry
+from lstmvis_dash.ui.state import ViewState
 
 
 def decode(spec):
@@ -19,17 +23,29 @@ def test_one_webgl_trace_per_value_with_ranges_as_customdata():
     coords = np.array([[0, 1], [2, 3], [4, 5], [6, 7]], float)
     labels = ["b", "a", "b", "c"]
     spec = pf.projection_figure_spec(coords, labels, [0, 5, 9, 20], [3, 9, 12, 21], ["x y", "<b>", "q", "z"],
-                                     n_on=[1, 2, 3, 4], same=[1, 2, 1, 1], order=["a", "b"])
+                                     n_on=[1, 2, 3, 4], order=["a", "b"])
     assert [t["meta"] for t in spec["data"]] == ["a", "b"]      # order given; "c" not chosen: left out
     assert all(t["type"] == "scattergl" and t["mode"] == "markers" for t in spec["data"])
     a, b = spec["data"]
     assert a["name"] == "a (1)" and b["name"] == "b (2)"
     assert decode(b["x"]).tolist() == [0, 4] and decode(b["y"]).tolist() == [1, 5]
     assert b["customdata"] == [[0, 3], [9, 12]]
-    assert a["hovertext"] == ["5:9 · &lt;b&gt;<br>|S1| = 2 · 2 ranges share this pattern"]
+    assert a["hovertext"] == ["5:9 · &lt;b&gt;<br>|S1| = 2"]
     assert a["marker"]["color"] != b["marker"]["color"]
-    assert spec["layout"]["template"] == pf._template()        # template "none"
+    assert spec["layout"]["template"] == TEMPLATE
     go.Figure(spec)                                              # validates
+
+
+def test_ranges_on_one_point_are_one_marker_sized_by_their_number():
+    coords = np.array([[0, 0]] * 5 + [[1, 1]] + [[0, 0]] * 2, float)
+    spec = pf.projection_figure_spec(coords, ["v"] * 8, list(range(0, 80, 10)), list(range(2, 82, 10)),
+                                     ["t"] * 8, order=["v"])
+    (trace,) = spec["data"]
+    assert trace["customdata"] == [[0, 2], [50, 52]] and trace["name"] == "v (8)"
+    sizes = decode(trace["marker"]["size"])
+    assert sizes[0] > sizes[1] == 5
+    assert "7 ranges share this point" in trace["hovertext"][0]
+    go.Figure(spec)
 
 
 def test_colours_are_stable_per_value_and_axes_name_the_variance():
@@ -50,69 +66,54 @@ def test_empty_and_mismatched_input():
 
 
 def test_helpers():
-    m = np.array([[1, 0], [1, 0], [0, 1], [1, 0]], bool)
-    assert pf.pattern_multiplicity(m).tolist() == [3, 3, 1, 3]
-    assert pf.pattern_multiplicity(np.zeros((0, 3), bool)).tolist() == []
     assert pf.short_text("a\nb\tc") == "a⏎b→c"
     assert pf.short_text("x" * 100, 10) == "x" * 9 + "…"
     assert pf.default_values(["a", "b", "c"], [3, 0, 1]) == ["a", "c"]
     assert pf.default_values(list("abcdef"), [1, 9, 2, 8, 3, 7], top=3) == ["b", "d", "f"]
 
 
-def test_point_click_selects_the_range_and_centres_it():
-    state = {"dataset": "d", "width": 40, "pos": 0}
-    patch = pv.point_click({"points": [{"customdata": [100, 104]}]}, state, 1000)
-    ops = {op["location"][0]: op["params"]["value"] for op in patch.to_plotly_json()["operations"]}
-    assert ops == {"pos": 82, "sel": [100, 104], "exclude": []}
-    patch = pv.point_click({"points": [{"customdata": [990, 1000]}]}, state, 1000)
-    assert {op["location"][0]: op["params"]["value"] for op in patch.to_plotly_json()["operations"]}["pos"] == 960
-    for bad in [None, {}, {"points": [{}]}, {"points": [{"customdata": [5, 5]}]},
-                {"points": [{"customdata": [0, 2000]}]}, {"points": [{"customdata": ["a", 1]}]}]:
-        assert pv.point_click(bad, state, 1000) is pv.no_update
 
 
-def test_render_matches_the_analysis_api(small_dataset):
-    class Reg:
-        def __init__(self):
-            self.ds = lv.open_dataset(small_dataset)
-            self.ds.name = "small"
+def render(view, registry, state, trigger=None, values=None, before=None):
+    ctx = RenderContext(registry, registry.catalog(), state, before, trigger, values or {})
+    return view.render(ctx)
 
-        def get(self, name):
-            return self.ds
 
-    reg = Reg()
-    vs = {"dataset": "small", "layer": "cells", "threshold": 0.3}
-    opts, values = pv.value_choice(reg, vs, "depth")
-    assert values == [o["value"] for o in opts]
-    fig, info, message, key = pv.render(reg, vs, True, "depth", values, 1, None)
-    pats = analysis.patterns(reg.ds, "cells", "depth", value=values, threshold=0.3)
-    assert sum(len(t["customdata"]) for t in fig["data"]) == len(pats)
-    got = sorted(tuple(c) for t in fig["data"] for c in t["customdata"])
-    assert got == sorted(zip(pats.starts.tolist(), pats.stops.tolist()))
-    assert message == "" and f"{len(pats):,} ranges" in info
-    assert pv.render(reg, vs, True, "depth", values, 1, key) == (pv.no_update,) * 4   # unchanged: nothing
-    assert pv.render(reg, vs, False, "depth", values, 1, None) == (pv.no_update,) * 4  # closed: nothing
+def test_render_matches_the_analysis_api_and_costs_nothing_closed(small_config):
+    reg = Registry(load_config(small_config))
+    view = pv.ProjectionView()
+    i = view.ids
+    vs = ViewState(dataset="small", layer="cells", threshold=0.3)
+    assert render(view, reg, vs, values={(i.collapse, "is_open"): False}) == {}        # closed: nothing
+    out = render(view, reg, vs, (i.toggle, "n_clicks"), {(i.collapse, "is_open"): False})
+    assert out[(i.collapse, "is_open")] is True and out[(i.annotation, "value")] == "depth"
+    values = out[(i.values, "value")]
+    fig = out[(i.graph, "figure")]
+    pats = analysis.patterns(reg.get("small"), "cells", "depth", value=values, threshold=0.3)
+    got = {tuple(c) for t in fig["data"] for c in t["customdata"]}
+    assert got <= set(zip(pats.starts.tolist(), pats.stops.tolist()))
+    assert sum(int(t["name"].rsplit("(", 1)[1].rstrip(")").replace(",", "")) for t in fig["data"]) == len(pats)
+    assert fig["layout"]["meta"] == {"dataset": "small"} and f"{len(pats):,} ranges" in out[(i.info, "children")]
+    opened = {(i.collapse, "is_open"): True, (i.annotation, "value"): "depth", (i.values, "value"): values,
+              (i.min_length, "value"): 1}
+    assert render(view, reg, vs, ("select-main-gestures", "data"), opened, before=vs) == {}   # nothing it needs changed
     old = pv.MAX_RANGES
     try:
         pv.MAX_RANGES = 10
-        pv._cache._d.clear()
-        fig, info, message, key = pv.render(reg, vs, True, "depth", values, 1, None)
-        assert sum(len(t["customdata"]) for t in fig["data"]) == 10 and "showing 10 of them" in message
+        out = render(view, reg, vs.replace(threshold=0.31), None, opened, before=vs)
+        assert "showing 10 of them" in out[(i.message, "children")]
     finally:
         pv.MAX_RANGES = old
-        pv._cache._d.clear()
 
 
-def test_render_ignores_a_stale_annotation_or_values(small_dataset):
-    class Reg:
-        ds = lv.open_dataset(small_dataset)
-
-        def get(self, name):
-            return self.ds
-
-    vs = {"dataset": "small", "layer": "cells", "threshold": 0.3}
-    assert pv.render(Reg(), vs, True, "token_type", ["string"], 1, None) == (pv.no_update,) * 4
-    fig, _, message, _ = pv.render(Reg(), vs, True, "depth", ["string", "2"], 1, None)
-    assert [t["meta"] for t in fig["data"]] == ["2"] and message == ""
-    fig, *_ = pv.render(Reg(), vs, True, "depth", ["string"], 1, None)
-    assert fig["layout"]["annotations"][0]["text"] == "choose at least one value"
+def test_render_ignores_stale_values(small_config):
+    reg = Registry(load_config(small_config))
+    view = pv.ProjectionView()
+    i = view.ids
+    vs = ViewState(dataset="small", layer="cells", threshold=0.3)
+    vals = {(i.collapse, "is_open"): True, (i.annotation, "value"): "depth", (i.values, "value"): ["string", "2"]}
+    out = render(view, reg, vs, (i.values, "value"), vals)
+    assert [t["meta"] for t in out[(i.graph, "figure")]["data"]] == ["2"]
+    vals[(i.values, "value")] = ["string", {"x": 1}]
+    out = render(view, reg, vs, (i.values, "value"), vals)
+    assert out[(i.graph, "figure")]["layout"]["annotations"][0]["text"] == "choose at least one value"

@@ -7,7 +7,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
+from lstmvis_dash.ui import data
 from lstmvis_dash.ui import select_figures as sf
+from lstmvis_dash.ui.figures import b64, plotly_text
 
 
 def decode(spec):
@@ -30,9 +32,9 @@ def window():
 
 def test_b64_round_trip():
     for arr in [np.arange(5, dtype=np.uint8), np.array([1.5, np.nan], np.float32), np.arange(3, dtype=np.int32)]:
-        spec = sf.b64(arr)
+        spec = b64(arr)
         np.testing.assert_array_equal(decode(spec), arr)
-    spec = sf.b64(np.zeros(3, np.float32))
+    spec = b64(np.zeros(3, np.float32))
     assert spec["dtype"] == "f4" and json.dumps(spec)
 
 
@@ -45,67 +47,102 @@ def test_short_word():
 def test_lines_xy_separates_cells(window):
     _, values = window
     W = values.shape[0]
-    x, y = sf.lines_xy(values, [2, 5])
+    x, y = sf.lines_xy(values[:, [2, 5]])
     assert x.dtype == np.uint8 and y.dtype == np.float32
     assert len(x) == len(y) == 2 * (W + 1)
     np.testing.assert_array_equal(y[:W], values[:, 2])
     np.testing.assert_array_equal(y[W + 1: 2 * W + 1], values[:, 5])
     assert np.isnan(y[W]) and np.isnan(y[-1])
     np.testing.assert_array_equal(x[:W], np.arange(W))
-    x0, y0 = sf.lines_xy(values, [])
+    x0, y0 = sf.lines_xy(values[:, :0])
     assert len(x0) == len(y0) == 0
+
+
+def dense(values):
+    return data.Window(values, np.arange(values.shape[1]), values.shape[1], 0, 0, values)
 
 
 def test_main_figure(window):
     tokens, values = window
     W, D = values.shape
-    fig = sf.main_figure(tokens, values, pos=100, s1_cells=[1, 4], threshold=0.25, sel=[103, 106], pad=[1, 2],
-                         uirevision="ds|layer")
-    assert isinstance(fig, go.Figure)
+    d = sf.main_figure(tokens, dense(values), pos=100, s1_cells=[1, 4], threshold=0.25, sel=[103, 106], pad=[1, 2],
+                       focus=(108, 110), source=("ds", "layer"))
+    fig = go.Figure(d)           # validates every property
     j = fig.to_plotly_json()
-    data, layout = j["data"], j["layout"]
+    data_, layout = j["data"], j["layout"]
     assert fig.layout.template == pio.templates["none"]
-    assert [t["type"] for t in data] == ["scattergl", "scattergl", "scattergl", "scatter"]
-    # all D cells in one trace, S1 in the second, both as typed arrays
-    assert isinstance(data[0]["y"], dict) and data[0]["y"]["dtype"] == "f4"
-    assert len(decode(data[0]["y"])) == D * (W + 1)
-    y1 = decode(data[1]["y"])
+    assert [t["type"] for t in data_] == ["scattergl", "scattergl", "scattergl", "scatter"]
+    # the window's lines in one trace, S1 in the second, both as typed arrays
+    assert isinstance(d["data"][0]["y"], dict) and d["data"][0]["y"]["dtype"] == "f4"
+    assert len(decode(d["data"][0]["y"])) == D * (W + 1)
+    y1 = decode(d["data"][1]["y"])
     np.testing.assert_array_equal(y1[:W], values[:, 1])
     np.testing.assert_array_equal(y1[W + 1: 2 * W + 1], values[:, 4])
-    assert data[1]["line"]["color"] == sf.S1_BLUE
-    assert data[2]["line"]["color"] == sf.HIGHLIGHT_RED and len(data[2]["x"]) == 0
+    assert data_[1]["line"]["color"] == sf.S1_BLUE
+    assert data_[2]["line"]["color"] == sf.HIGHLIGHT_RED and len(data_[2]["x"]) == 0
     # words: shortened labels, full word and position on hover; the selection in blue
-    assert list(data[3]["text"]) == [sf.plotly_text(sf.short_word(t)) for t in tokens]
-    assert data[3]["hovertext"][2] == "102: extraordinarily"
-    colors = data[3]["textfont"]["color"]
+    assert list(data_[3]["text"]) == [plotly_text(sf.short_word(t)) for t in tokens]
+    assert data_[3]["hovertext"][2] == "102: extraordinarily"
+    colors = data_[3]["textfont"]["color"]
     assert [i for i, c in enumerate(colors) if c == sf.S1_BLUE] == [3, 4, 5]
-    # shapes: threshold (red dashed, editable), selection band, gray pads
-    thr, band, left, right = layout["shapes"]
-    assert thr["y0"] == thr["y1"] == 0.25 and thr["line"]["dash"] == "dash" and thr["editable"]
-    assert thr["line"]["color"] == sf.THRESHOLD_RED
+    # shapes: threshold (red dashed), selection band, gray pads, the clicked match outlined
+    thr, band, left, right, focus = layout["shapes"]
+    assert thr["y0"] == thr["y1"] == 0.25 and thr["line"]["dash"] == "dash" and "editable" not in thr
     assert (band["x0"], band["x1"], band["visible"]) == (2.5, 5.5, True)
     assert (left["x0"], left["x1"], left["visible"]) == (1.5, 2.5, True)
     assert (right["x0"], right["x1"], right["visible"]) == (5.5, 7.5, True)
-    assert layout["uirevision"] == "ds|layer"
-    assert layout["xaxis"]["range"] == [-0.5, W - 0.5]
-    assert layout["yaxis"]["range"] == [-1.05, 1.05]
-    assert layout["dragmode"] == "select"
+    assert (focus["x0"], focus["x1"], focus["line"]["color"]) == (7.5, 9.5, sf.FOCUS_ORANGE)
+    assert layout["uirevision"] == "ds|layer" and layout["dragmode"] is False
+    assert layout["xaxis"]["range"] == [-0.5, W - 0.5] and layout["yaxis"]["range"] == [-1.05, 1.05]
+    assert layout["meta"] == {"pos": 100, "width": W, "D": D, "cells": list(range(D)), "s1": [1, 4],
+                              "source": ["ds", "layer"]}
 
 
 def test_main_figure_without_selection_and_untransformed(window):
     tokens, values = window
-    fig = sf.main_figure(tokens, values * 5, pos=0, s1_cells=[], threshold=3.0, transform="none")
-    layout = fig.to_plotly_json()["layout"]
-    assert [s["visible"] for s in layout["shapes"][1:]] == [False, False, False]
+    d = sf.main_figure(tokens, dense(values * 5), pos=0, s1_cells=[], threshold=3.0, transform="none")
+    layout = d["layout"]
+    assert [s["visible"] for s in layout["shapes"][1:]] == [False] * 4
     lo, hi = layout["yaxis"]["range"]
     assert lo < float((values * 5).min()) and hi > float((values * 5).max())
-    assert len(decode(fig.data[1].x)) == 0
+    assert len(decode(d["data"][1]["x"])) == 0
 
 
-def test_range_shapes_follow_window():
-    band, left, right = sf.range_shapes(pos=50, width=20, sel=[40, 45], pad=[0, 3])
+def test_shapes_follow_window():
+    _, band, left, right, _ = sf.shapes(pos=50, width=20, threshold=0.3, sel=[40, 45], pad=[0, 3])
     assert (band["x0"], band["x1"]) == (-10.5, -5.5)  # outside the window: clipped by plotly
     assert left["visible"] is False and right["visible"] is True
+
+
+def test_a_sparse_window_draws_only_its_active_cells():
+    """Dictionary layers: of D features, a handful are nonzero in the window; only those are lines,
+    S1 is drawn whether it is active or not, and the figure says how many were left out."""
+    W, D = 30, 20000
+    v = np.zeros((W, D), np.float32)
+    v[3:8, 17] = 2.0
+    v[10, 4000] = 0.5
+    v[:, 19999] = np.linspace(0, 1, W)
+
+    class Sparse:
+        def values(self, layer, a, b):
+            return v[a:b]
+    w = data.window(Sparse(), "f", 0, W)
+    assert w.cells.tolist() == [17, 4000, 19999] and w.n_flat == D - 3 and w.n_weak == 0
+    d = sf.main_figure(["t"] * W, w, 0, [17, 5], 0.3, sel=(3, 8), transform="none")
+    assert len(decode(d["data"][0]["y"])) == 3 * (W + 1)
+    np.testing.assert_array_equal(decode(d["data"][1]["y"])[W + 1:2 * W + 1], v[:, 5])
+    assert d["layout"]["meta"]["cells"] == [17, 4000, 19999]
+
+
+def test_at_most_max_lines_the_strongest(monkeypatch):
+    monkeypatch.setattr(data, "MAX_LINES", 2)
+    v = np.array([[0.1, 0.0, 0.9, 0.5], [0.0, 0.0, 0.0, 0.0]], np.float32)
+
+    class Dense:
+        def values(self, layer, a, b):
+            return v[a:b]
+    w = data.window(Dense(), "f", 0, 2)
+    assert w.cells.tolist() == [2, 3] and w.n_weak == 1 and w.n_flat == 1
 
 
 def test_on_runs():
@@ -118,7 +155,7 @@ def test_on_runs():
 def test_detail_figure_share_and_ranges():
     on = np.array([[1, 0, 1], [1, 1, 1], [0, 1, 1], [0, 0, 1]], bool)
     cells = [7, 9, 11]
-    fig = sf.detail_figure(on, cells, pos=20, min_run=1)
+    fig = go.Figure(sf.detail_figure(on, cells, pos=20, min_run=1))
     bars = fig.data[0]
     np.testing.assert_allclose(decode(bars.y), [2 / 3, 1, 2 / 3, 1 / 3], rtol=1e-6)
     ranges = fig.data[1]
@@ -128,13 +165,13 @@ def test_detail_figure_share_and_ranges():
     np.testing.assert_allclose(np.array(segs, float), [(-0.45, 1.45, 0), (0.55, 2.45, 1), (-0.45, 3.45, 2)],
                                rtol=1e-6)
     assert list(ranges.text).count("11") == 2 and "cell %{text}" in ranges.hovertemplate
-    short = sf.detail_figure(on, cells, pos=20, min_run=3)
+    short = go.Figure(sf.detail_figure(on, cells, pos=20, min_run=3))
     assert len(decode(short.data[1].x)) == 3  # only cell 11's run is long enough
     assert fig.layout.xaxis2.ticktext[0] == "20"
 
 
 def test_detail_figure_empty_selection():
-    fig = sf.detail_figure(np.zeros((10, 0), bool), [], pos=0)
+    fig = go.Figure(sf.detail_figure(np.zeros((10, 0), bool), [], pos=0))
     assert np.all(decode(fig.data[0].y) == 0)
     assert len(decode(fig.data[1].x)) == 0
     assert fig.layout.height == sf.detail_height(0)
@@ -142,10 +179,10 @@ def test_detail_figure_empty_selection():
 
 def test_words_are_shown_literally():
     # plotly.js reads <br>, <b> and entities in text as markup: tokens must come out unchanged
-    assert sf.plotly_text("<br>") == "&lt;br&gt;"
-    assert sf.plotly_text("a&amp;b") == "a&amp;amp;b"
+    assert plotly_text("<br>") == "&lt;br&gt;"
+    assert plotly_text("a&amp;b") == "a&amp;amp;b"
     values = np.zeros((3, 2), np.float32)
-    spec = sf.main_figure_spec(["<eos>", "&#169;", "<b>x"], values, pos=7, s1_cells=[], threshold=0.3)
+    spec = sf.main_figure(["<eos>", "&#169;", "<b>x"], dense(values), pos=7, s1_cells=[], threshold=0.3)
     words = spec["data"][sf.TRACE_WORDS]
     assert words["text"] == ["&lt;eos&gt;", "&amp;#169;", "&lt;b&gt;x"]
     assert words["hovertext"][0] == "7: &lt;eos&gt;"

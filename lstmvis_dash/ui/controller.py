@@ -105,6 +105,8 @@ class PageCallback:
                 state = base
             else:
                 state, notices = check(result, catalog)
+            if current is None:  # the page's memory was not a valid state: the address says why
+                notices = url_notices + notices
         push = no_update
         if trigger != (ids.URL, "search") and trigger is not None and serialize(state) != search:
             push = serialize(state)

@@ -94,6 +94,11 @@ def track_colours(track: md.Track) -> np.ndarray:
 
 
 # -- the matrix ------------------------------------------------------------------------------
+def _cells(z: np.ndarray) -> list:
+    """A 2-D array as nested lists with None (JSON null) where it is NaN: an empty heatmap cell."""
+    return np.where(np.isfinite(z), z, None).tolist()
+
+
 def _short(word: str, n: int) -> str:
     word = str(word).replace("\n", "⏎").replace("\t", "→")
     return word if len(word) <= n else word[: n - 1] + "…"
@@ -143,7 +148,7 @@ def matrix_figure(grid: md.RowGrid, track: md.Track | None = None, paint: bool =
             if has_track:
                 text += f" · {plotly_text(track.name)}={plotly_text(track.texts[i, j])}"
             hover[2 * i, j] = text
-    data = [{"type": "heatmap", "z": z.tolist(), "y": edges.tolist(), "x": list(range(W)), "text": hover.tolist(),
+    data = [{"type": "heatmap", "z": _cells(z), "y": edges.tolist(), "x": list(range(W)), "text": hover.tolist(),
              "hovertemplate": "%{text}<extra></extra>", "hoverongaps": False, "xgap": 1, "name": "words",
              "showscale": True, "colorbar": {"title": {"text": "S1 on" if not (paint and has_track) else
                                                        plotly_text(track.name), "side": "right"},
@@ -154,7 +159,7 @@ def matrix_figure(grid: md.RowGrid, track: md.Track | None = None, paint: bool =
         thover = np.full((2 * n, W), "", dtype=object)
         thover[0::2] = np.where(track.texts == "", "", plotly_text(track.name) + ": "
                                 + np.vectorize(plotly_text, otypes=[object])(track.texts))
-        data.append({"type": "heatmap", "z": tz.tolist(), "y": tedges.tolist(), "x": list(range(W)),
+        data.append({"type": "heatmap", "z": _cells(tz), "y": tedges.tolist(), "x": list(range(W)),
                      "text": thover.tolist(), "hovertemplate": "%{text}<extra></extra>", "hoverongaps": False,
                      "xgap": 1, "showscale": paint is False and track.kind == "scalar", "name": plotly_text(track.name),
                      "colorbar": {"thickness": 10, "title": {"text": plotly_text(track.name)}, "x": 1.08},
@@ -179,7 +184,7 @@ def matrix_figure(grid: md.RowGrid, track: md.Track | None = None, paint: bool =
     x0, x1 = grid.context - 0.5, grid.context + shown - 0.5
     ox = np.stack([np.full(n, x0), x1, x1, np.full(n, x0), np.full(n, x0), np.full(n, np.nan)], axis=1)
     oy = np.stack([tops, tops, tops + ROW_PX, tops + ROW_PX, tops, np.full(n, np.nan)], axis=1)
-    data.append({"type": "scatter", "mode": "lines", "x": ox.reshape(-1).tolist(), "y": oy.reshape(-1).tolist(),
+    data.append({"type": "scatter", "mode": "lines", "x": _cells(ox.reshape(-1)), "y": _cells(oy.reshape(-1)),
                  "line": {"color": MATCH_OUTLINE, "width": 2}, "hoverinfo": "skip", "name": "match",
                  "showlegend": False})
     # "use" buttons

@@ -124,8 +124,10 @@ class ProjectionView(Component):
         names = categorical_annotations(ds)
         annotation = ctx.value(i.annotation, "value")
         values = ctx.value(i.values, "value")
-        if ctx.changed("dataset") or annotation not in names:
+        if ctx.changed("dataset"):
             out[(i.annotation, "options")] = [{"label": n, "value": n} for n in names]
+        fresh = annotation not in names
+        if fresh:
             annotation = s.annotation if s.annotation in names else (names[0] if names else None)
             out[(i.annotation, "value")] = annotation
         if not annotation:
@@ -133,8 +135,9 @@ class ProjectionView(Component):
                     (i.info, "children"): "", (i.message, "children"): ""}
         labels, counts = range_counts(ds, annotation)
         known = {str(v): v for v in labels}
-        if ctx.triggered_by(i.annotation) or (i.annotation, "value") in out or not isinstance(values, list):
+        if fresh or ctx.changed("dataset") or ctx.triggered_by(i.annotation):
             out[(i.values, "options")] = [{"label": f"{v} ({c:,})", "value": v} for v, c in zip(labels, counts) if c > 0]
+        if fresh or ctx.triggered_by(i.annotation) or not isinstance(values, list):
             values = pf.default_values(labels, counts, DEFAULT_TOP_VALUES)
             out[(i.values, "value")] = values
         values = [known[str(v)] for v in values if isinstance(v, (str, int, float)) and str(v) in known]
