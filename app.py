@@ -24,6 +24,7 @@ if str(HERE) not in sys.path:
 from lstmvis_dash.config import ConfigError, load_config  # noqa: E402
 from lstmvis_dash.ui import create_app  # noqa: E402
 from lstmvis_dash.ui import server as deploy  # noqa: E402
+from lstmvis_dash.ui import warmup  # noqa: E402
 
 
 def config_path(cli_value: str | None = None) -> Path:
@@ -64,6 +65,7 @@ def main(argv=None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    warmup.start()  # the kernels compile in the background while the datasets are opened
     for name in dash_app.registry.names:  # open each dataset once: a broken one is logged, the others serve
         dash_app.registry.error(name)
     dash_app.run(host=args.host, port=args.port, debug=args.debug)

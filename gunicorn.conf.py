@@ -18,3 +18,10 @@ accesslog = "-" if os.environ.get("LSTMVIS_ACCESS_LOG", "").lower() in ("1", "tr
 errorlog = "-"
 # no control socket (~/.gunicorn/gunicorn.ctl): unused here, and shared by every instance of one user
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Each worker compiles the engine's kernels in the background once it has loaded the app (never
+    in the master: numba's thread pool does not survive a fork), so no user waits for them."""
+    from lstmvis_dash.ui import warmup
+    warmup.start()

@@ -63,18 +63,27 @@
                                 exp.getAttribute('data-lv-filename')); }
     });
 
-    /* SVG keeps vectors: WebGL traces are drawn as their SVG twins for the export */
-    function exportFigure(graphId, format, filename) {
+    /* A figure of the page as an image (a promise of a data URL). SVG keeps vectors: WebGL traces
+       are drawn as their SVG twins. */
+    function figureCopy(graphId, format) {
         var gd = LV.plot(document.getElementById(graphId));
-        if (!gd || !gd.data || !window.Plotly) { return; }
+        if (!gd || !gd.data || !window.Plotly) { return null; }
         var fl = gd._fullLayout || {};
         var data = gd.data.map(function (t) {
             var c = Object.assign({}, t);
             if (format === 'svg' && c.type === 'scattergl') { c.type = 'scatter'; }
             return c;
         });
-        window.Plotly.downloadImage({data: data, layout: Object.assign({}, gd.layout)},
-            {format: format, filename: filename || 'figure', width: fl.width || 900, height: fl.height || 500});
+        return {figure: {data: data, layout: Object.assign({}, gd.layout)},
+                opts: {format: format, width: fl.width || 900, height: fl.height || 500}};
+    }
+    LV.figureImage = function (graphId, format) {
+        var c = figureCopy(graphId, format);
+        return c ? window.Plotly.toImage(c.figure, c.opts) : Promise.reject('no figure ' + graphId);
+    };
+    function exportFigure(graphId, format, filename) {
+        var c = figureCopy(graphId, format);
+        if (c) { window.Plotly.downloadImage(c.figure, Object.assign(c.opts, {filename: filename || 'figure'})); }
     }
 
     window.dash_clientside = window.dash_clientside || {};

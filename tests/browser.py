@@ -166,6 +166,16 @@ class Page:
             return [r.left + xa._offset + xa.l2p(arguments[1]), r.top + ya._offset + ya.l2p(arguments[2])];""",
                        graph_id, x, y)
 
+    def point(self, graph_id, x, y, axes=("xaxis", "yaxis")):
+        """`pixel`, after scrolling the page so that the point is in the viewport."""
+        px, py = self.pixel(graph_id, x, y, axes)
+        height = self.js("return window.innerHeight")
+        if not 40 < py < height - 40:
+            self.js("window.scrollBy(0, arguments[0]);", py - height / 2)
+            time.sleep(0.2)
+            px, py = self.pixel(graph_id, x, y, axes)
+        return px, py
+
     def mouse(self, points, hold=True):
         """Press at the first (x, y) viewport point, move through the others, release."""
         from selenium.webdriver.common.actions.action_builder import ActionBuilder

@@ -106,7 +106,8 @@ class Registry:
 
     def _value_range(self, name: str, layer: str, transform: str):
         try:
-            return data.value_range(self.get(name), layer, transform)
+            ds = self.get(name)
+            return data.value_range(ds, layer, None if transform == ds.transform(layer) else transform)
         except ValueError:
             return None
 

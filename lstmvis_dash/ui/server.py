@@ -12,6 +12,9 @@ Environment (all optional):
     LSTMVIS_AUTH_PASSWORD
     LSTMVIS_DEBUG          1 turns on Dash's debug mode (never in production)
 
+Each serving process compiles the engine's kernels in the background at its first request (warmup.py;
+gunicorn.conf.py starts it once the worker has loaded the app, `python app.py` at start-up).
+
 `/health` (and `<prefix>health`) answers JSON with each dataset's state, HTTP 200 when all are ok and
 503 otherwise. It opens datasets only when it is asked, in the worker that answers, never at import
 time, so nothing HDF5 is open when gunicorn forks its workers.
@@ -24,6 +27,8 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import warmup
 
 log = logging.getLogger("lstmvis_dash.ui")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -207,6 +212,7 @@ def install(app, settings: Settings) -> None:
         server.add_url_rule(path, endpoint="lstmvis_health" + path.replace("/", "_"), view_func=health)
 
     def guard():
+        warmup.start()  # once per process: after a fork, each worker compiles its own kernels
         if settings.auth and not _authorized(flask.request.headers.get("Authorization"), settings):
             return flask.Response("authentication required\n", 401,
                                   {"WWW-Authenticate": 'Basic realm="LSTMVis-Dash", charset="UTF-8"',
