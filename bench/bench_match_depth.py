@@ -21,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import lstmvis_dash as lv  # noqa: E402
-from lstmvis_dash.ui.match_figures import matched_positions  # noqa: E402
+from lstmvis_dash.ui.match_data import matched_positions  # noqa: E402
 
 
 def occurrences(ds, phrase: list[str], depth: np.ndarray, level: int, limit: int) -> list[int]:

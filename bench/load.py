@@ -244,6 +244,24 @@ class DashClient:
                   if prop in {_key(i) for i in cb["inputs"] if isinstance(i["id"], str)}})
 
 
+class FlaskClient(DashClient):
+    """The same renderer-like client over a Flask test client (no socket): for tests and for the
+    server-time bench. `errors` collects what the load test counts as errors, `statuses` every status."""
+
+    def __init__(self, dash_app, prefix: str = "/", headers=None):
+        self.errors = []
+        super().__init__("http://localhost" + prefix,
+                         record=lambda label, dt, ok, why: ok or self.errors.append(f"{label}: {why}"))
+        self.flask = dash_app.server.test_client()
+        self.headers.update(headers or {})
+        self.statuses = []
+
+    def _request(self, method, path, body=None):
+        r = self.flask.open(self.prefix + path, method=method, data=body, headers=self.headers)
+        self.statuses.append(r.status_code)
+        return r.status_code, r.get_data()
+
+
 # ---------------------------------------------------------------------------------------------
 # sessions
 

@@ -75,14 +75,14 @@ def _query_value(key: str, value) -> str:
 def view_query(app, dataset: str | None, view: dict) -> str:
     """The preset view as a query string, validated against the app's datasets like a typed URL;
     ValueError naming the key for anything the page would have replaced or clamped."""
-    from .ui import urlstate
-    unknown = sorted(set(view) - set(urlstate.KEYS))
+    from .ui import state
+    unknown = sorted(set(view) - set(state.KEYS))
     if unknown:
-        raise ValueError(f"show: unknown view keys {unknown}; the URL keys are {list(urlstate.KEYS)}")
+        raise ValueError(f"show: unknown view keys {unknown}; the URL keys are {list(state.URL_ORDER)}")
     params = {"dataset": dataset} if dataset is not None and "dataset" not in view else {}
     params.update({k: _query_value(k, v) for k, v in view.items()})
     query = urlencode(params)
-    _, notices = urlstate.parse_query(query, app.registry.catalog())
+    _, notices = state.parse_query(query, app.registry.catalog())
     if notices:
         raise ValueError("show: " + "; ".join(notices))
     return query

@@ -81,7 +81,7 @@ def _page_view(driver, frame_html: str, folder: Path) -> dict:
     driver.get(page.as_uri())
     driver.switch_to.frame(until(lambda: driver.find_element(By.TAG_NAME, "iframe"), what="the iframe"))
     try:
-        until(lambda: driver.find_elements(By.CSS_SELECTOR, "#select-graph .js-plotly-plot"), what="the select view")
+        until(lambda: driver.find_elements(By.CSS_SELECTOR, "#select-main-graph .js-plotly-plot"), what="the select view")
         chips = until(lambda: driver.find_elements(By.CSS_SELECTOR, ".s1-chip"), what="the S1 chips")
         search = driver.execute_script("return window.location.search")
         return {"query": {k: v[-1] for k, v in parse_qs(search[1:]).items()},

@@ -6,7 +6,6 @@ import csv
 import io
 import time
 
-import numpy as np
 import pytest
 
 import lstmvis_dash as lv

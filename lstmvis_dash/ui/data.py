@@ -4,7 +4,6 @@ layer's file fingerprint, so a dataset reopened after its files changed is never
 """
 from __future__ import annotations
 
-import inspect
 import json
 from dataclasses import dataclass
 
@@ -12,6 +11,7 @@ import numpy as np
 
 import lstmvis_dash as lv
 
+from ..thresholds import TRANSFORMS
 from .lru import LRUCache
 
 MAX_LINES = 3000        # lines drawn in the select plot at most (the strongest in the window)
@@ -21,16 +21,9 @@ _matches = LRUCache(16)
 _ranges = LRUCache(64)
 
 
-def _accepts_transform(fn) -> bool:
-    return "transform" in inspect.signature(fn).parameters
-
-
 def offered_transforms(own: str) -> tuple:
-    """The transforms a layer can be viewed through: the ones select, match and values all accept."""
-    if not all(_accepts_transform(f) for f in (lv.select, lv.match, lv.Dataset.values)):
-        return (own,)
-    accepted = getattr(lv, "TRANSFORMS", ("tanh", "none"))
-    return tuple(dict.fromkeys((own,) + tuple(accepted)))
+    """The transforms a layer can be viewed through: its own and those the engine accepts."""
+    return tuple(dict.fromkeys((own,) + tuple(TRANSFORMS)))
 
 
 def transform_kwargs(transform: str | None) -> dict:
