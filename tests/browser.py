@@ -16,7 +16,6 @@ from urllib.parse import parse_qs, urlparse
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -109,7 +108,19 @@ class Page:
         if ready:
             self.wait(lambda: self.select_meta() is not None and self.js(
                 "return !document.querySelector('[data-dash-is-loading=\"true\"]')"), "the page", 60)
+            self.settle()
         return self
+
+    def settle(self):
+        """Wait until the page's height holds still (figures drawn) and no callback is running."""
+        last = [None]
+
+        def still():
+            h = self.js("return document.body.scrollHeight + (document.querySelector("
+                        "'[data-dash-is-loading=\"true\"]') ? 0.5 : 0)")
+            ok, last[0] = h == last[0], h
+            return ok
+        self.wait(still, "the page to settle", 30)
 
     def query(self) -> dict:
         q = parse_qs(urlparse(self.d.current_url).query, keep_blank_values=True)
@@ -125,7 +136,9 @@ class Page:
         return self.d.find_element(By.ID, cid)
 
     def center(self, element):
-        self.js("arguments[0].scrollIntoView({block: 'center'});", element)
+        # Bootstrap scrolls smoothly: jump instead, so that the element is where it is said to be
+        self.js("document.documentElement.style.scrollBehavior = 'auto';"
+                "arguments[0].scrollIntoView({block: 'center'});", element)
         time.sleep(0.2)
         return element
 
@@ -157,13 +170,16 @@ class Page:
         box.send_keys(str(text), Keys.ENTER)
 
     def click(self, element):
-        ActionChains(self.d).move_to_element(self.center(element)).click().perform()
+        """A real click at the element's centre, once the page has stopped moving under it."""
+        self.settle()
+        self.center(element).click()
 
     def pixel(self, graph_id, x, y, axes=("xaxis", "yaxis")):
         """Page coordinates (CSS px, viewport) of data point (x, y) of a graph."""
         return self.js(f"""var gd = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
             var xa = gd._fullLayout.{axes[0]}, ya = gd._fullLayout.{axes[1]}, r = gd.getBoundingClientRect();
-            return [r.left + xa._offset + xa.l2p(arguments[1]), r.top + ya._offset + ya.l2p(arguments[2])];""",
+            var x = xa.type === 'category' ? xa.l2p(xa._categoriesMap[arguments[1]]) : xa.d2p(arguments[1]);
+            return [r.left + xa._offset + x, r.top + ya._offset + ya.d2p(arguments[2])];""",
                        graph_id, x, y)
 
     def point(self, graph_id, x, y, axes=("xaxis", "yaxis")):
@@ -171,7 +187,8 @@ class Page:
         px, py = self.pixel(graph_id, x, y, axes)
         height = self.js("return window.innerHeight")
         if not 40 < py < height - 40:
-            self.js("window.scrollBy(0, arguments[0]);", py - height / 2)
+            self.js("document.documentElement.style.scrollBehavior = 'auto';"
+                    "window.scrollBy(0, arguments[0]);", py - height / 2)
             time.sleep(0.2)
             px, py = self.pixel(graph_id, x, y, axes)
         return px, py

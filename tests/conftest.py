@@ -75,6 +75,18 @@ def app_factory(small_config):
     return make
 
 
+def pytest_setup_options():
+    """ChromeOptions for headless Chromium with the flags that keep it from hanging on this network
+    (dash[testing] asks this hook for them; tests that start their own Chromium call it too)."""
+    import browser
+    from selenium.webdriver.chrome.options import Options
+    options = Options()
+    options.binary_location = browser.CHROMIUM
+    for arg in browser.CHROME_ARGS:
+        options.add_argument(arg)
+    return options
+
+
 # -- the browser tests: one server and one Chromium per session (tests/browser.py) ----------------
 PARENS = Path(__file__).resolve().parents[1] / "data" / "parens"
 
@@ -115,6 +127,11 @@ def browser_config(small_dataset, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def markup_dataset(browser_config) -> Path:
+    return browser_config.parent / "markup"
+
+
+@pytest.fixture(scope="session")
 def live(browser_config):
     """The app on a real socket, in this process (its log is captured: live.log)."""
     import browser
@@ -152,6 +169,13 @@ def page(chromium, live):
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def until(fn, timeout=30.0, what="condition", interval=0.1):
+    """Poll fn() until it returns something truthy (-> that value); see browser.until."""
+    import browser
+    return browser.until(fn, timeout=timeout, what=what, interval=interval)
+
+
+
 def honour_permission_bits(monkeypatch):
     """As root, os.access says every path is writable; make it follow the mode bits, as for a user."""
     if os.geteuid() != 0:

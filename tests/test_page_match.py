@@ -11,6 +11,7 @@ import pytest
 import lstmvis_dash as lv
 from lstmvis_dash.ui import match_data as md
 from lstmvis_dash.ui import match_figures as mf
+from lstmvis_dash.ui import select_figures as sf
 
 MATRIX = "match-main-matrix"
 SEARCH = "?dataset=small&layer=cells&pos=0&width=40&sel=20:24&threshold=0.3"
@@ -43,7 +44,8 @@ def test_the_top_50_of_lv_match_as_one_figure(page, small):
     want_z = [None if c < 0 else float(c) for c, k in zip(grid.counts[0], grid.kind[0])]
     assert fig["z"] == want_z
     first_row_words = [t for t, y in zip(fig["text"], fig["y"]) if y == mf.ROW_PX / 2]
-    assert first_row_words == [t for t in grid.tokens[0].tolist() if t]
+    elided = int(m.table["length"].iloc[0]) - (grid.max_shown - 1)
+    assert first_row_words == [f"…+{elided}" if t == "…" else t for t in grid.tokens[0].tolist() if t]
     assert "top 50 of" in page.el("match-main-info").text
 
 
@@ -75,14 +77,16 @@ def test_annotation_track_under_the_words_summary_and_paint(page, small):
         '#match-main-summary .gtitle'); var a = t.getBoundingClientRect(), b = s.getBoundingClientRect();
         return [a.left >= b.left - 1, a.right <= b.right + 1, a.top >= b.top - 1];""")
     assert title == [True, True, True], "the summary's title is clipped"
-    page.click(page.el("match-main-paint").find_element("css selector", "input"))
+    page.click(page.el("match-main-paint").find_element("css selector", "label"))
     page.wait(lambda: page.js(f"return document.getElementById('{MATRIX}').querySelector('.js-plotly-plot')"
                               ".data[0].zmax") == 4.5, "words painted with the 5 depth values")
 
 
-def test_markup_in_the_data_is_shown_literally(page):
+def test_markup_in_the_data_is_shown_literally(page, markup_dataset):
     """Issue 9: an annotation value <b>bold</b> was bold and <a href=...> a link in the summary."""
-    page.open("?dataset=markup&layer=raw&pos=0&width=40&sel=5:8&threshold=2&annotation=kind")
+    kinds = lv.open_dataset(markup_dataset).annotation("kind", 0, 400)
+    a = next(i for i in range(400) if kinds[i:i + 3] == ["plain"] * 3)     # cell 0 is on (2.5) over "plain"
+    page.open(f"?dataset=markup&layer=raw&pos=0&width=40&sel={a}:{a + 3}&threshold=2&annotation=kind")
     page.wait(lambda: page.el("match-main-summary-box").is_displayed(), "summary")
     page.wait(lambda: page.js("return document.querySelectorAll('#match-main-summary .xtick text').length") == 3,
               "summary ticks")
@@ -91,7 +95,7 @@ def test_markup_in_the_data_is_shown_literally(page):
     for graph in ("match-main-summary", MATRIX, "select-main-graph"):
         assert page.js(f"return document.querySelectorAll('#{graph} svg a, #{graph} svg tspan[style*=\"bold\"]').length") == 0
     words = page.js("return Array.from(document.querySelectorAll('#select-main-graph .textpoint text')).map(t => t.textContent)")
-    assert "<i>c</i>" in words
+    assert sf.short_word("<i>c</i>") in words
 
 
 def test_a_row_click_shows_the_match_and_use_adopts_it(page, small):
