@@ -99,7 +99,7 @@ def make_markup_dataset(folder: Path) -> Path:
     kinds = np.array(["<b>bold</b>", "<a href='http://example.invalid'>click</a>", "plain"])[rng.integers(0, 3, T)]
     raw = np.clip(rng.normal(0, 1, (T, D)), -3, 3).astype(np.float32)
     raw[:, 0] = np.where(kinds == "plain", 2.5, -2.5)
-    return lv.write_dataset(folder, tokens, {"raw": raw}, annotations={"kind": kinds.tolist()},
+    return lv.write_dataset(folder, tokens, {"raw": raw}, annotations={"kind_of_markup_in_the_text": kinds.tolist()},
                             transforms={"raw": "none"}, name="markup")
 
 
@@ -174,6 +174,12 @@ def until(fn, timeout=30.0, what="condition", interval=0.1):
     import browser
     return browser.until(fn, timeout=timeout, what=what, interval=interval)
 
+
+
+def query(driver) -> dict:
+    """The page URL's query string as {key: last value}."""
+    from urllib.parse import parse_qs, urlparse
+    return {k: v[-1] for k, v in parse_qs(urlparse(driver.current_url).query, keep_blank_values=True).items()}
 
 
 def honour_permission_bits(monkeypatch):

@@ -84,18 +84,22 @@ def test_annotation_track_under_the_words_summary_and_paint(page, small):
 
 def test_markup_in_the_data_is_shown_literally(page, markup_dataset):
     """Issue 9: an annotation value <b>bold</b> was bold and <a href=...> a link in the summary."""
-    kinds = lv.open_dataset(markup_dataset).annotation("kind", 0, 400)
+    kinds = lv.open_dataset(markup_dataset).annotation("kind_of_markup_in_the_text", 0, 400)
     a = next(i for i in range(400) if kinds[i:i + 3] == ["plain"] * 3)     # cell 0 is on (2.5) over "plain"
-    page.open(f"?dataset=markup&layer=raw&pos=0&width=40&sel={a}:{a + 3}&threshold=2&annotation=kind")
+    page.open(f"?dataset=markup&layer=raw&pos=0&width=40&sel={a}:{a + 3}&threshold=2&annotation=kind_of_markup_in_the_text")
     page.wait(lambda: page.el("match-main-summary-box").is_displayed(), "summary")
     page.wait(lambda: page.js("return document.querySelectorAll('#match-main-summary .xtick text').length") == 3,
               "summary ticks")
     ticks = page.js("return Array.from(document.querySelectorAll('#match-main-summary .xtick text')).map(t => t.textContent)")
     assert "<b>bold</b>" in ticks and "<a href='http://example.invalid'>click</a>" in ticks
+    title = page.js("""var s = document.querySelector('#match-main-summary .main-svg'), t = document.querySelector(
+        '#match-main-summary .gtitle'); var a = t.getBoundingClientRect(), b = s.getBoundingClientRect();
+        return [a.left >= b.left - 1, a.right <= b.right + 1, a.top >= b.top - 1];""")
+    assert title == [True, True, True], "a long annotation name clips the summary's title"
     for graph in ("match-main-summary", MATRIX, "select-main-graph"):
         assert page.js(f"return document.querySelectorAll('#{graph} svg a, #{graph} svg tspan[style*=\"bold\"]').length") == 0
     words = page.js("return Array.from(document.querySelectorAll('#select-main-graph .textpoint text')).map(t => t.textContent)")
-    assert sf.short_word("<i>c</i>") in words
+    assert sf.short_word("<i>c</i>", sf.word_style(40)[1]) in words
 
 
 def test_a_row_click_shows_the_match_and_use_adopts_it(page, small):

@@ -41,7 +41,7 @@ def test_preset_url_renders_window_lines_and_exact_s1(page, small):
     m = shown(page, pos=100, width=30, s1=want)
     assert m["cells"] == list(range(small.dims("hidden")))          # all D cells drawn (a dense layer)
     words = page.js(f"return Array.from(document.querySelectorAll('#{GRAPH} .textpoint text')).map(t => t.textContent)")
-    assert words == [sf.short_word(t) for t in small.tokens(100, 130)]
+    assert words == [sf.short_word(t, sf.word_style(30)[1]) for t in small.tokens(100, 130)]
     page.wait(lambda: page.chips() == [c for c in s1(small, "hidden", (113, 117), 0.4, (1, 2))], "S1 chips")
     assert page.chips("excluded") == [9] if 9 in s1(small, "hidden", (113, 117), 0.4, (1, 2)) else True
     q = page.query()

@@ -38,6 +38,13 @@ def figure(data: list, **layout) -> dict:
     return {"data": data, "layout": layout}
 
 
+def title(text: str, size: int = 11) -> dict:
+    """A title above the plot area that the figure makes room for (a two-line title anchored at its
+    top is drawn partly above the figure by plotly: the top line was clipped)."""
+    return {"text": text, "font": {"size": size}, "x": 0.01, "xanchor": "left", "automargin": True,
+            "yref": "paper", "y": 1, "yanchor": "bottom", "pad": {"b": 6}}
+
+
 def empty_figure(message: str, height: int = 120) -> dict:
     return figure([], height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                   xaxis={"visible": False}, yaxis={"visible": False},

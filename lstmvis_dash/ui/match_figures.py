@@ -20,6 +20,7 @@ import plotly.colors as pcolors
 
 from . import match_data as md
 from .figures import empty_figure, figure, plotly_text
+from .figures import title as fig_title
 
 OVERLAP_SCALE = "Blues"
 SCALAR_SCALE = "Viridis"
@@ -237,12 +238,12 @@ def length_histogram_figure(histogram: pd.DataFrame, selected: int | None = None
     if selected is not None:
         title = f"filtered to length {selected} · click it again to clear"
     return figure(data, barmode="overlay", height=240, bargap=0.1, clickmode="event",
-                  margin=dict(l=50, r=10, t=50, b=55),
-                  title=dict(text=title, font=dict(size=12), x=0.02, y=0.97, yanchor="top"),
+                  margin=dict(l=50, r=10, t=50, b=55), title=fig_title(title, 12),
                   xaxis=dict(type="category", title=dict(text="length", standoff=2), tickangle=-45,
                              tickfont=dict(size=10), automargin=False),
                   yaxis=dict(title=dict(text="candidates")),
-                  legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=10)))
+                  legend=dict(x=1, xanchor="right", y=1, yanchor="top", font=dict(size=10),
+                              bgcolor="rgba(255,255,255,0.8)"))
 
 
 # -- annotation summary -------------------------------------------------------------------------
@@ -252,7 +253,7 @@ def annotation_summary_figure(ds, name: str, table: pd.DataFrame) -> dict:
     n_pos = len(md.matched_positions(table))
     if n_pos == 0:
         return empty_figure("no matches to summarise")
-    title = f"{plotly_text(name)} in the {len(table)} shown matches ({n_pos} positions) vs the whole dataset"
+    title = f"{plotly_text(name)}: in the {len(table)} shown matches ({n_pos} positions)<br>vs the whole dataset"
     if ds.annotation_kind(name) == "scalar":
         return _scalar_summary(ds, name, table, title)
     shares = md.annotation_shares(ds, name, table)
@@ -266,11 +267,10 @@ def annotation_summary_figure(ds, name: str, table: pd.DataFrame) -> dict:
              marker=dict(color="#bbbbbb"), customdata=shares["overall"].tolist(),
              hovertemplate="%{x}: %{y:.1f}% of all positions (%{customdata})<extra></extra>"),
     ]
-    return figure(data, barmode="group", height=260, margin=dict(l=50, r=10, t=40, b=40), bargap=0.25,
-                  title=dict(text=title, font=dict(size=11), x=0.01, xanchor="left", y=0.98, yanchor="top"),
-                  yaxis=dict(title=dict(text="% of positions"), rangemode="tozero"),
+    return figure(data, barmode="group", height=270, margin=dict(l=50, r=10, t=20, b=40), bargap=0.25,
+                  title=fig_title(title), yaxis=dict(title=dict(text="% of positions"), rangemode="tozero"),
                   xaxis=dict(type="category", automargin=True), showlegend=True,
-                  legend=dict(orientation="h", x=1, xanchor="right", y=1.0, yanchor="bottom", font=dict(size=10)))
+                  legend=dict(orientation="h", x=0, xanchor="left", y=-0.18, yanchor="top", font=dict(size=10)))
 
 
 def _scalar_summary(ds, name: str, table: pd.DataFrame, title: str) -> dict:
@@ -296,7 +296,6 @@ def _scalar_summary(ds, name: str, table: pd.DataFrame, title: str) -> dict:
     ]
     shapes = [dict(type="line", x0=m, x1=m, y0=0, y1=1, yref="paper", line=dict(color=c, dash="dash", width=1.5))
               for m, c in ((m_in, "#1f77b4"), (m_all, "#555555")) if np.isfinite(m)]
-    return figure(data, barmode="overlay", height=260, margin=dict(l=50, r=10, t=40, b=60), shapes=shapes,
-                  title=dict(text=title, font=dict(size=11), x=0.01, xanchor="left", y=0.98, yanchor="top"),
-                  yaxis=dict(title=dict(text="% of positions")), showlegend=True,
+    return figure(data, barmode="overlay", height=270, margin=dict(l=50, r=10, t=20, b=60), shapes=shapes,
+                  title=fig_title(title), yaxis=dict(title=dict(text="% of positions")), showlegend=True,
                   legend=dict(orientation="h", x=0, y=-0.22, yanchor="top", font=dict(size=10)))

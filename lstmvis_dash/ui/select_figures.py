@@ -42,12 +42,14 @@ def short_word(word: str, n: int = MAX_WORD) -> str:
     return word if len(word) <= n else word[: n - 1] + "…"
 
 
+PLOT_PX = 1150  # the plot's width on a common screen: what the words row has room for
+
+
 def word_style(width: int) -> tuple[int, int]:
-    """(font size, longest label) so that the words of a window of `width` steps stay readable."""
-    for limit, style in ((60, (12, MAX_WORD)), (100, (10, 5)), (150, (9, 3))):
-        if width <= limit:
-            return style
-    return 8, 2
+    """(font size, longest label) so that the words of a window of `width` steps do not overlap
+    (the full word is in the hover)."""
+    size = 12 if width <= 60 else 10 if width <= 100 else 9 if width <= 150 else 8
+    return size, int(min(MAX_WORD, max(2, PLOT_PX / (width * 0.55 * size))))
 
 
 def lines_xy(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
