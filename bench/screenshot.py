@@ -53,12 +53,13 @@ def wait_up(url: str, timeout: float = 60) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--config")
-    ap.add_argument("--query", default="?sel=40:44&threshold=0.3&width=60&pos=20",
+    ap.add_argument("--query", default="?layer=cell2&pos=80&width=40&sel=94:97&pad=1:0&threshold=0.3&annotation=depth",
                     help="query string of the view to show (dataset defaults to the first)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
     ap.add_argument("--width", type=int, default=1280)
-    ap.add_argument("--height", type=int, default=1100)
+    ap.add_argument("--height", type=int, default=1500)
     ap.add_argument("--hover-chip", action="store_true", help="hover the first S1 chip (red highlight)")
+    ap.add_argument("--use-row", type=int, default=None, help="click this match row first (shown, outlined)")
     args = ap.parse_args(argv)
 
     cfg = Path(args.config) if args.config else default_config()[0]
@@ -81,12 +82,24 @@ def main(argv=None) -> int:
         try:
             driver.get(base + args.query)
             end = time.time() + 60
-            while time.time() < end:
-                if driver.find_elements(By.CSS_SELECTOR, "#select-graph .scattergl, #select-graph canvas") and \
-                        driver.find_elements(By.CSS_SELECTOR, ".s1-chip, #s1-chips span"):
-                    break
+            ready = ("var m = document.querySelector('#match-main-matrix .js-plotly-plot');"
+                     "return !!(document.querySelector('#select-main-graph canvas') && m && m.layout && m.layout.meta"
+                     " && !document.querySelector('[data-dash-is-loading=\"true\"]'));")
+            while time.time() < end and not driver.execute_script(ready):
                 time.sleep(0.3)
             time.sleep(2.0)
+            if args.use_row is not None:
+                x, y = driver.execute_script("""var gd = document.querySelector('#match-main-matrix .js-plotly-plot');
+                    var m = gd.layout.meta, xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
+                    return [r.left + xa._offset + xa.l2p(3), r.top + ya._offset + ya.l2p(arguments[0] * m.row_h + 10)];""",
+                                             args.use_row)
+                from selenium.webdriver.common.actions.action_builder import ActionBuilder
+                a = ActionBuilder(driver)
+                a.pointer_action.move_to_location(int(x), int(y)).click()
+                a.perform()
+                time.sleep(3.0)
+                driver.execute_script("window.scrollTo(0, 0)")
+                time.sleep(0.5)
             if args.hover_chip:
                 chips = driver.find_elements(By.CSS_SELECTOR, ".s1-chip")
                 if chips:
@@ -97,7 +110,7 @@ def main(argv=None) -> int:
             driver.save_screenshot(str(out))
             print(f"saved {out} ({driver.current_url})")
             logs = driver.get_log("browser")
-            errors = [e for e in logs if e.get("level") == "SEVERE"]
+            errors = [e for e in logs if e.get("level") == "SEVERE" and "dash-version" not in e.get("message", "")]
             for e in logs:
                 print("console:", e.get("level"), e.get("message")[:300])
             return 1 if errors else 0

@@ -142,3 +142,19 @@ def test_odd_input_never_errors_nor_logs_a_traceback(client, prop, value, caplog
         client.act(prop, value)
     assert client.errors == [] and set(client.statuses) <= {200, 204}
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+def test_the_transform_selector_views_the_layer_through_another_transform(client, small_dataset):
+    """SPEC 5 `transform`: select and match use it; the layer's own is not written to the URL."""
+    ds = lv.open_dataset(small_dataset)
+    options = [o["value"] for o in client.props["header-main-transform.options"]]
+    assert options[0] == "tanh" and "none" in options
+    client.act("select-main-threshold-input.value", 0.9)
+    client.act("header-main-transform.value", "none")
+    assert client.props["url.search"].endswith("transform=none")
+    s1 = lv.select(ds, "cells", 10, 14, 0.9, transform="none").tolist()
+    assert meta(client)["s1"] == s1 != lv.select(ds, "cells", 10, 14, 0.9).tolist()
+    rows = lv.match(ds, "cells", s1, 0.9, transform="none").table[["start", "stop"]].values.tolist()
+    assert meta(client, "match-main-matrix.figure")["rows"] == rows
+    client.act("header-main-transform.value", "tanh")
+    assert "transform" not in client.props["url.search"]
