@@ -11,6 +11,7 @@ import numpy as np
 
 import lstmvis_dash as lv
 
+from ..guide import cell_guide
 from ..thresholds import TRANSFORMS
 from .lru import LRUCache
 
@@ -40,11 +41,6 @@ def values(ds, layer: str, start: int, stop: int, transform: str | None = None) 
     return ds.values(layer, start, stop, **transform_kwargs(transform))
 
 
-def columns(ds, layer: str, start: int, stop: int, cells, transform: str | None = None) -> np.ndarray:
-    """(stop - start, len(cells)) values of some cells (the one read to change for sparse layers)."""
-    return values(ds, layer, start, stop, transform)[:, np.asarray(cells, np.int64)]
-
-
 def select(ds, layer: str, sel, pad, threshold: float, transform: str | None = None) -> np.ndarray:
     """S1 of a hypothesis (all cells of lv.select), before the hand-made exclusions."""
     if not sel:
@@ -64,19 +60,25 @@ def matches(ds, layer: str, cells, threshold: float, pad, length: int | None = N
     return _matches.get(key, lambda: lv.match(ds, layer, list(cells), float(threshold), **kw))
 
 
-def value_range(ds, layer: str, transform: str) -> tuple[float, float] | None:
+def value_range(ds, layer: str, transform: str | None = None) -> tuple[float, float] | None:
     """(lo, hi) of the layer's values under `transform` over the whole dataset (cached): a threshold
-    outside it turns no cell on, so the URL clamps to it. None when empty."""
+    outside it turns no cell on, so the URL clamps to it. From the index's per-cell minima and
+    maxima when they are exact (guide.cell_guide: sparse layers), else from one pass over the
+    values in blocks. None when the layer holds no finite value."""
     def compute():
-        rows = ds.arrays(layer).rows
-        lo, hi = np.inf, -np.inf
-        step = max(1, (32 << 20) // max(1, rows.shape[1] * rows.dtype.itemsize))
-        for s in range(0, rows.shape[0], step):
-            v = values(ds, layer, s, min(rows.shape[0], s + step), transform)
-            finite = v[np.isfinite(v)]
-            if finite.size:
-                lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
-        return (lo, hi) if lo <= hi else None
+        g = cell_guide(ds, layer, np.arange(ds.dims(layer)), 0.0, transform) \
+            if getattr(ds.layer_source(layer), "kind", "dense") == "sparse" else None
+        if g is not None and g.exact:
+            lo, hi = float(np.nanmin(g.quantiles[:, 0])), float(np.nanmax(g.quantiles[:, -1]))
+        else:
+            lo, hi = np.inf, -np.inf
+            step = max(1, (32 << 20) // (4 * ds.dims(layer)))
+            for s in range(0, len(ds), step):
+                v = values(ds, layer, s, min(len(ds), s + step), transform)
+                v = v[np.isfinite(v)]
+                if v.size:
+                    lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+        return (lo, hi) if np.isfinite(lo) and lo <= hi else None
     return _ranges.get((ds.name, id(ds), version(ds, layer), layer, transform), compute)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..engine import on_counts
 from . import data
 
 CONTEXT = 3          # tokens of context shown on each side of a match
@@ -91,12 +92,9 @@ def _layout_grid(ds, table: pd.DataFrame, context: int, max_shown: int):
 
 def row_grid(ds, layer: str, table: pd.DataFrame, cells, threshold: float, transform: str | None = None,
              context: int = CONTEXT, max_shown: int = MAX_SHOWN) -> RowGrid:
-    """The grid of `table`'s rows with tokens and the per-position count of S1 cells on.
-
-    The counts compare the layer's values (under `transform`, as data.values gives them) with
-    float32(ℓ), exactly as SPEC.md section 1 defines "on", so they agree with lv.select/lv.match.
-    Each row's stretch (context included) is read once, S1's columns only.
-    """
+    """The grid of `table`'s rows with tokens and the per-position count of S1 cells on, from the
+    engine's on_counts (SPEC.md section 1, any layer kind and transform): the same "on" as
+    lv.select/lv.match, one read of the distinct shown positions."""
     if max_shown < 2:
         raise ValueError(f"max_shown must be >= 2, got {max_shown}")
     table = table.reset_index(drop=True)
@@ -110,14 +108,8 @@ def row_grid(ds, layer: str, table: pd.DataFrame, cells, threshold: float, trans
         return grid
     valid = where >= 0
     grid.tokens[valid] = ds.vocab[ds.token_ids[uniq]][where[valid]]
-    thr = np.float32(threshold)
-    for i in range(grid.n_rows):
-        shown = pos[i][pos[i] >= 0]
-        lo, hi = int(shown.min()), int(shown.max()) + 1
-        on = data.columns(ds, layer, lo, hi, cells, transform) >= thr
-        per_pos = on.sum(axis=1).astype(np.int64)
-        m = pos[i] >= 0
-        grid.counts[i, m] = per_pos[pos[i][m] - lo]
+    per_pos = on_counts(ds, layer, uniq, cells, float(threshold), **data.transform_kwargs(transform))
+    grid.counts[valid] = per_pos[where[valid]]
     return grid
 
 
