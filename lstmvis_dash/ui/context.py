@@ -84,7 +84,8 @@ class RenderContext:
         s = self.state
         key = ("matches", dataset, layer, tuple(int(c) for c in cells), top, length)
         return self.memo(key, lambda: data.matches(self.dataset(dataset), layer, cells, s.threshold, s.pad,
-                                                   length, self.engine_transform(dataset, layer), top))
+                                                   length, self.engine_transform(dataset, layer), top,
+                                                   cluster=self.registry.cluster(dataset)))
 
     def window(self, dataset: str | None = None, layer: str | None = None) -> data.Window:
         dataset, layer = dataset or self.state.dataset, layer or self.state.layer

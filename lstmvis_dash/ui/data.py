@@ -11,6 +11,7 @@ import numpy as np
 
 import lstmvis_dash as lv
 
+from ..cluster import client_for
 from ..guide import cell_guide
 from ..thresholds import TRANSFORMS
 from .lru import LRUCache
@@ -50,14 +51,22 @@ def select(ds, layer: str, sel, pad, threshold: float, transform: str | None = N
 
 
 def matches(ds, layer: str, cells, threshold: float, pad, length: int | None = None,
-            transform: str | None = None, top: int | None = TOP):
-    """lv.match of a cell set, filtered to one length when `length` is set (cached)."""
+            transform: str | None = None, top: int | None = TOP, cluster: str = ""):
+    """lv.match of a cell set, filtered to one length when `length` is set (cached).
+
+    `cluster`: the dask scheduler address of the dataset's entry ("" = this process); the answer is
+    the same either way, so it is not part of the cache key. Raises lv.ClusterError when the
+    cluster cannot answer (nothing is cached then)."""
     cells = tuple(sorted({int(c) for c in cells}))
     kw = dict(pad_left=int(pad[0]), pad_right=int(pad[1]), top=top, **transform_kwargs(transform))
     if length is not None:
         kw.update(min_length=int(length), max_length=int(length))
     key = (ds.name, id(ds), version(ds, layer), layer, cells, float(threshold), tuple(sorted(kw.items())))
-    return _matches.get(key, lambda: lv.match(ds, layer, list(cells), float(threshold), **kw))
+
+    def compute():
+        client = client_for(cluster) if cluster else None
+        return lv.match(ds, layer, list(cells), float(threshold), client=client, **kw)
+    return _matches.get(key, compute)
 
 
 def value_range(ds, layer: str, transform: str | None = None) -> tuple[float, float] | None:

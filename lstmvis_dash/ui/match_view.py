@@ -10,6 +10,8 @@ A failed query (a cluster that does not answer, a dataset gone) is said in the v
 """
 from __future__ import annotations
 
+import logging
+
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
 
@@ -21,7 +23,10 @@ from . import match_figures as mf
 from .component import Action, Component
 from .figures import empty_figure
 from .select_view import export_buttons
+from ..cluster import ClusterError
 from .state import from_store
+
+log = logging.getLogger("lstmvis_dash.ui")
 
 PAINT_ON = "paint"
 FIELDS = ("dataset", "layer", "transform", "sel", "pad", "threshold", "exclude", "length", "annotation")
@@ -45,6 +50,29 @@ def click_length(click):
         value = cd.int_text(value)
     n = cd.int_json(value)
     return None if n is cd.INVALID else n
+
+
+def retry(state, n_clicks):
+    """The retry button: the same view state drawn again (the match view renders on its trigger and
+    asks the engine anew: a failed query is never cached). None for a payload that is not a click."""
+    n = cd.int_json(n_clicks)
+    return state if n is not cd.INVALID and n > 0 else None
+
+
+def failed(i, error) -> dict:
+    """The match view's outputs when the query failed: what happened and a retry, and NO table or
+    histogram (never an earlier or partial answer under the new hypothesis)."""
+    if isinstance(error, ClusterError):
+        what = f"the dask cluster could not answer, so no matches are shown: {error}"
+    elif isinstance(error, (ValueError, OSError)):
+        what = f"cannot compute the matches: {error}"
+    else:
+        log.exception("the match query failed")
+        what = f"cannot compute the matches ({type(error).__name__}: {error})"
+    return {(i.message, "children"): what, (i.retry, "style"): {"display": "inline-block"},
+            (i.matrix, "figure"): empty_figure("no matches: the query failed"),
+            (i.histogram, "figure"): empty_figure("no matches"),
+            (i.info, "children"): ""}
 
 
 class MatchView(Component):
@@ -96,7 +124,7 @@ class MatchView(Component):
                                                                is not None else None)),
             Action(i.annotation, "value", lambda s, v, ctx: act.set_annotation(s, v)),
             Action(i.paint, "value", lambda s, v, ctx: s),          # local: redraws the matrix
-            Action(i.retry, "n_clicks", lambda s, v, ctx: s if v else None),
+            Action(i.retry, "n_clicks", lambda s, v, ctx: retry(s, v)),
         ]
 
     def outputs(self):
@@ -136,8 +164,7 @@ class MatchView(Component):
         try:
             m = ctx.matches(length=s.length)
         except Exception as e:  # noqa: BLE001 - an engine or cluster failure is said here, with a retry
-            return {**out, (i.message, "children"): f"cannot compute the matches: {e}",
-                    (i.retry, "style"): {"display": "inline-block"}}
+            return {**out, **failed(i, e)}
         ds = ctx.ds
         grid = md.row_grid(ds, s.layer, m.table, cells, s.threshold, ctx.engine_transform(s.dataset, s.layer))
         track = md.annotation_track(ds, s.annotation, grid) if s.annotation in ds.annotations else None
@@ -173,7 +200,7 @@ class MatchView(Component):
                 if state is None or not state.sel:
                     return no_update, "nothing to download: there is no hypothesis"
                 return download(registry, state)
-            except ValueError as e:
+            except (ValueError, ClusterError) as e:
                 return no_update, f"cannot build the CSV: {e}"
 
 
@@ -184,7 +211,8 @@ def download(registry, state):
     cells = [c for c in s1.tolist() if c not in set(state.exclude)]
     if not cells:
         return no_update, "nothing to download: S1 is empty"
-    m = data.matches(ds, state.layer, cells, state.threshold, state.pad, state.length, state.transform, top=None)
+    m = data.matches(ds, state.layer, cells, state.threshold, state.pad, state.length, state.transform, top=None,
+                     cluster=registry.cluster(state.dataset))
     a, b = state.sel
     name = f"matches_{ds.name}_{state.layer}_{a}-{b}" + (f"_len{state.length}" if state.length else "") + ".csv"
     name = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)

@@ -9,6 +9,9 @@ Each `get` re-checks (by `stat`, a few system calls) the files an opened dataset
 file deleted, truncated or replaced while the server runs makes the dataset be opened again, which
 either serves the new files (their index is rebuilt by fingerprint) or reports the error, in this
 worker and in `/health`, while the other datasets keep serving.
+
+A sharded entry (`shards:`, SPEC.md section 7) is opened as one dataset over all its shards, and the
+files of every shard are watched; an entry's `cluster:` is the dask scheduler its matches run on.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import time
 import numpy as np
 
 from ..config import Config
-from ..dataset import open_folder
+from ..shards import open_entry
 from . import data
 from .state import Catalog, DatasetInfo, LayerInfo
 
@@ -66,15 +69,13 @@ class Registry:
                 raise ValueError(err[0])
             entry = self.config.entry(name)
             try:
-                before = _stamp(dict.fromkeys(_source_files(entry.path)))
-                ds = open_folder(entry.path)
-                ds.name = entry.name
-                if entry.description:
-                    ds.description = entry.description
+                before = _stamp(dict.fromkeys(_entry_files(entry)))
+                ds = open_entry(entry)
                 for layer in ds.layers:
                     ds.dims(layer)
             except Exception as e:  # noqa: BLE001 - any broken dataset must not stop the others
-                msg = f"dataset {name!r} ({entry.path}) cannot be opened: {e}"
+                where = entry.path if not entry.shards else f"{len(entry.shards)} shards from {entry.shards[0]}"
+                msg = f"dataset {name!r} ({where}) cannot be opened: {e}"
                 if err is None or err[0] != msg:
                     log.error("%s:%d: %s", self.config.file, entry.line, msg)
                 self._errors[name] = (msg, time.monotonic())
@@ -82,8 +83,12 @@ class Registry:
             self._errors.pop(name, None)
             self._datasets[name] = ds
             # the folder's stamps are taken before reading: a file changed while it was read is seen
-            self._stamps[name] = {**_stamp(dict.fromkeys(_source_files(entry.path, ds))), **before}
+            self._stamps[name] = {**_stamp(dict.fromkeys(_entry_files(entry, ds))), **before}
             return ds
+
+    def cluster(self, name: str) -> str:
+        """The dask scheduler address of the entry's matches (its `cluster:`), "" for this process."""
+        return self.config.entry(name).cluster if name in self.names else ""
 
     def error(self, name: str) -> str | None:
         try:
@@ -131,6 +136,13 @@ class Registry:
                     idx.setdefault(str(tok), []).append(i)
                 self._vocab_index[name] = idx
         return idx
+
+
+def _entry_files(entry, ds=None) -> list[str]:
+    """The files of every folder of the entry (each shard's, for a sharded one)."""
+    shards = getattr(ds, "shards", None) if ds is not None else None
+    datasets = shards if shards is not None else [ds] * len(entry.folders)
+    return sorted({f for folder, part in zip(entry.folders, datasets) for f in _source_files(folder, part)})
 
 
 def _source_files(folder, ds=None) -> list[str]:
