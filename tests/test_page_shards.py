@@ -166,3 +166,22 @@ def test_a_cluster_entry_and_a_cluster_that_goes_away(folders, app_factory):
         assert client.props["match-main-retry.style"] == {"display": "none"}
     finally:
         lc.close()
+
+
+# -- in the browser ----------------------------------------------------------------------------------
+def test_a_sharded_entry_in_chromium_shows_the_match_rows(folders, chromium):
+    import browser
+    from lstmvis_dash.ui import create_app
+    tmp, one, sharded = folders
+    server = browser.LiveServer(create_app(write_config(tmp, sharded, "browser.yml")))
+    try:
+        page = browser.Page(chromium, server)
+        sel = a_selection(one, "dense", "tanh")
+        s1 = lv.select(one, "dense", *sel, LEVEL["tanh"])
+        want = lv.match(one, "dense", s1, LEVEL["tanh"]).table[["start", "stop"]].values.tolist()
+        page.open(search("split", "dense", "tanh", sel))
+        page.wait(lambda: (page.matrix_meta() or {}).get("rows") == want, "the sharded entry's match rows")
+        assert want and page.select_meta()["s1"] == s1.tolist()
+        assert page.console_errors() == [] and server.log.tracebacks() == []
+    finally:
+        server.stop()
