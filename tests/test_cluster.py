@@ -51,6 +51,28 @@ def test_cluster_equals_in_process(client, data):
     same_matches(lv.match(one, "x", [1, 2, 3], 0.3, client=client), lv.match(one, "x", [1, 2, 3], 0.3))
 
 
+def test_cluster_every_transform_and_sparse(client, tmp_path):
+    """zscore and quantile thresholds come from all shards' merged statistics (on the client) and
+    each worker scans its shard with them: the same as one folder, dense and sparse layers."""
+    import scipy.sparse as sp
+    from test_sparse import sparse_states
+    from test_transforms import ALL_TRANSFORMS, make_raw
+    rng = np.random.default_rng(11)
+    T = 300
+    dense = make_raw(rng, T, 6)
+    dense[:120] *= 10                                     # the shards' distributions differ
+    states = {"d": dense, "s": sp.csr_matrix(sparse_states(rng, T, 25))}
+    one, sharded = write_split(tmp_path, ["x"] * T, states, [0, 50, 120, 121, 200, 260], None, [0, 2, 4],
+                               {"d": "zscore", "s": "quantile"})
+    for layer in ("d", "s"):
+        for transform in ALL_TRANSFORMS:
+            for thr in (-0.5, 0.0, 0.5, 0.9):
+                cells = sorted(rng.choice(one.dims(layer), int(rng.integers(1, 6)), replace=False).tolist())
+                kw = dict(min_length=1, top=int(rng.choice([1, 50])), transform=transform, pad_left=1)
+                same_matches(lv.match(sharded, layer, cells, thr, client=client, **kw),
+                             lv.match(one, layer, cells, thr, **kw))
+
+
 def test_shard_no_worker_can_read(client, data, tmp_path):
     _, sharded = data
     with pytest.raises(lv.ClusterError, match="no worker .* can read shard 0"):

@@ -86,6 +86,45 @@ def test_shards_equal_one_folder(tmp_path, seed):
             check_match(sharded, lid, raw, transform, doc, cells, thr, pl, pr, min_length=1, top=top)
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_shards_every_transform_against_reference(tmp_path, seed):
+    """values, select and match of a sharded dataset through tanh, none, zscore and quantile, dense
+    (float32 and float16) and sparse layers, against the brute-force reading of SPEC.md sections 1-3
+    over ALL positions: the zscore and quantile statistics are those of the whole sequence, so shards
+    with very different distributions must not each use their own."""
+    import scipy.sparse as sp
+    from test_sparse import sparse_states
+    from test_transforms import ALL_TRANSFORMS, GRID_LEVELS, check_layer, make_raw, ref_values
+    rng = np.random.default_rng(2100 + seed)
+    T = int(rng.integers(12, 100))
+    documents, shard_docs = random_split(rng, T)
+    if len(shard_docs) == 1 and len(documents) > 1:
+        shard_docs = [0, len(documents) - 1]
+    dense = make_raw(rng, T, int(rng.integers(1, 8)))
+    dense[:documents[shard_docs[-1]]] *= np.float32(rng.choice([1.0, 10.0, 0.01]))   # shards differ in scale
+    sparse = sparse_states(rng, T, int(rng.integers(1, 30)))
+    own = {"d": str(rng.choice(ALL_TRANSFORMS)), "h": str(rng.choice(ALL_TRANSFORMS)),
+           "s": str(rng.choice(ALL_TRANSFORMS))}
+    raws = {"d": dense, "h": dense.astype(np.float16), "s": sparse}
+    states = {"d": raws["d"], "h": raws["h"], "s": sp.csr_matrix(sparse)}
+    one, sharded = write_split(tmp_path, ["x"] * T, states, documents, None, shard_docs, own)
+    assert len(sharded.shards) == len(shard_docs)
+    for layer, raw in raws.items():
+        np.testing.assert_array_equal(sharded.values(layer, 0, T), ref_values(raw, own[layer]))
+        for transform in ALL_TRANSFORMS:
+            check_layer(sharded, layer, raw, transform, documents, rng, n_queries=3,
+                        levels=GRID_LEVELS[transform] + [-0.01, 0.0, 0.01])
+            a, b = sorted(rng.integers(0, T, 2).tolist())
+            b = max(b, a + 1)
+            np.testing.assert_array_equal(sharded.values(layer, a, b, transform=transform),
+                                          one.values(layer, a, b, transform=transform))
+            thr = float(rng.choice(GRID_LEVELS[transform]))
+            cells = sorted(rng.choice(raw.shape[1], int(rng.integers(1, raw.shape[1] + 1)), replace=False).tolist())
+            for top in (1, 3):                        # ties cut at the same row as one folder
+                kw = dict(min_length=1, top=top, transform=transform)
+                same_matches(lv.match(sharded, layer, cells, thr, **kw), lv.match(one, layer, cells, thr, **kw))
+
+
 def test_ties_across_shards(tmp_path):
     """A periodic pattern: many equal candidates in every shard; start decides, across shards."""
     T, period = 120, 4
