@@ -112,8 +112,8 @@ def test_build_opens_no_dataset(monkeypatch, ok_config):
     no dataset; the first request in a worker does."""
     import lstmvis_dash.ui.registry as registry_module
     opened = []
-    real = registry_module.open_folder
-    monkeypatch.setattr(registry_module, "open_folder", lambda p: opened.append(p) or real(p))
+    real = registry_module.open_entry
+    monkeypatch.setattr(registry_module, "open_entry", lambda e: opened.append(e) or real(e))
     dash_app = app_module.build(str(ok_config), settings())
     assert opened == []
     assert dash_app.server.test_client().get("/health").status_code == 200
