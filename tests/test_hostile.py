@@ -262,8 +262,8 @@ def served(small_config):
     """The app over conftest's config (small, parens_small and a missing dataset), recording every
     folder the registry opens and every traceback logged."""
     opened = []
-    real = registry_module.open_folder
-    registry_module.open_folder = lambda p: opened.append(str(p)) or real(p)
+    real = registry_module.open_entry
+    registry_module.open_entry = lambda e: opened.append(str(e.path)) or real(e)
     tracebacks = Tracebacks()
     logging.getLogger().addHandler(tracebacks)
     try:
@@ -271,7 +271,7 @@ def served(small_config):
         allowed = {str(e.path) for e in dash_app.registry.config.datasets}
         yield dash_app, dash_app.server.test_client(), opened, allowed, tracebacks
     finally:
-        registry_module.open_folder = real
+        registry_module.open_entry = real
         logging.getLogger().removeHandler(tracebacks)
 
 
