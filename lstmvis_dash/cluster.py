@@ -13,6 +13,7 @@ the same paths as the client.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -104,6 +105,21 @@ def _workers(client) -> set:
         return set(client.run_on_scheduler(_scheduler_workers))
     except (OSError, TimeoutError) as e:
         raise ClusterError(f"the dask scheduler does not answer ({e})") from None
+    except RuntimeError as e:   # the client gave up reconnecting and closed ("ConnectionPool is closed")
+        if _closed(client):
+            raise ClusterError(f"lost the dask scheduler at {_address(client)} ({e}); try again") from None
+        raise
+
+
+def _closed(client) -> bool:
+    return getattr(client, "status", "running") not in ("running", "connecting")
+
+
+def _address(client) -> str:
+    try:
+        return str(client.scheduler.address)
+    except Exception:  # noqa: BLE001 - only for the message
+        return "its address"
 
 
 def _scheduler_workers(dask_scheduler=None) -> list:
@@ -120,7 +136,9 @@ def holders(client, paths: list[str]) -> dict:
             raise ClusterError("the dask cluster has no workers")
         try:
             seen = client.run(shard_sizes, list(paths))
-        except (OSError, TimeoutError) as e:
+        except (OSError, TimeoutError, RuntimeError) as e:
+            if isinstance(e, RuntimeError) and not _closed(client):
+                raise
             raise ClusterError(f"cannot ask the dask workers which shards they hold ({e})") from None
         mine = shard_sizes(list(paths))
         _HOLDERS.clear()
@@ -141,12 +159,12 @@ def run_on_shards(client, paths, task, *args, timeout: float | None = None, on_r
         if not where[p]:
             raise ClusterError(f"no worker of the dask cluster can read shard {i} ({p})")
     query = uuid.uuid4().hex[:12]
-    futures = [client.submit(task, p, *args, workers=where[p], allow_other_workers=False, pure=False,
-                             key=f"lstmvis-{getattr(task, '__name__', 'task')}-{query}-{i}")
-               for i, p in enumerate(paths)]
     deadline = time.monotonic() + timeout
-    results, missed = [], 0
+    results, missed, futures = [], 0, []
     try:
+        futures = [client.submit(task, p, *args, workers=where[p], allow_other_workers=False, pure=False,
+                                 key=f"lstmvis-{getattr(task, '__name__', 'task')}-{query}-{i}")
+                   for i, p in enumerate(paths)]
         for i, (p, f) in enumerate(zip(paths, futures)):
             while True:
                 try:
@@ -174,13 +192,14 @@ def run_on_shards(client, paths, task, *args, timeout: float | None = None, on_r
     except (OSError, TimeoutError) as e:
         raise ClusterError(f"lost the connection to the dask cluster ({e}); try again") from None
     except Exception as e:
-        if type(e).__name__ in ("CancelledError", "CommClosedError", "FutureCancelledError"):
+        if type(e).__name__ in ("CancelledError", "CommClosedError", "FutureCancelledError") or _closed(client):
             raise ClusterError(f"the dask cluster dropped the query ({e}); try again") from None
         raise
     finally:
         for f in futures:
             if not f.done():
-                f.cancel()
+                with contextlib.suppress(Exception):   # a client that closed cancels nothing
+                    f.cancel()
 
 
 def match_on_cluster(client, paths, *args, task=scan_shard, timeout: float | None = None) -> list:

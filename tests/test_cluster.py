@@ -79,6 +79,20 @@ def test_shard_no_worker_can_read(client, data, tmp_path):
         cluster.run_on_shards(client, [tmp_path / "elsewhere"], cluster.scan_shard)
 
 
+def test_a_closed_client_is_a_cluster_error(client, data):
+    """A client that gave up on its scheduler (it closes after failing to reconnect): ClusterError,
+    and client_for makes a new one for the next query."""
+    _, sharded = data
+    address = client.scheduler.address
+    stale = cluster.client_for(address)
+    stale.close()
+    with pytest.raises(lv.ClusterError):
+        lv.match(sharded, "x", [0, 1], 0.3, client=stale)
+    fresh = cluster.client_for(address)
+    assert fresh is not stale
+    same_matches(lv.match(sharded, "x", [0, 1], 0.3, client=fresh), lv.match(sharded, "x", [0, 1], 0.3))
+
+
 def _die(path, *args):
     """A task whose worker process dies under it."""
     os._exit(1)
