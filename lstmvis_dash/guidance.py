@@ -36,12 +36,18 @@ def otsu_split(values) -> float | None:
     return float((x[i] + x[i + 1]) / 2)
 
 
-def range_minima(ds, layer: str, start: int, stop: int, transform=None) -> np.ndarray:
-    """Each cell's lowest value over start:stop (NaN where the cell is NaN somewhere: never on)."""
-    v = ds.values(layer, start, stop) if transform is None else ds.values(layer, start, stop, transform=transform)
-    with np.errstate(invalid="ignore"):
-        low = v.min(axis=0)
-    low[np.isnan(v).any(axis=0)] = np.nan
+def range_minima(ds, layer: str, start: int, stop: int, transform=None, block_values: int = 1 << 22) -> np.ndarray:
+    """Each cell's lowest value over start:stop (NaN where the cell is NaN somewhere: never on),
+    read in blocks of about `block_values` values (a sparse layer's rows come dense: D may be 65k)."""
+    kw = {} if transform is None else {"transform": transform}
+    step = max(1, block_values // max(1, ds.dims(layer)))
+    low = None
+    for a in range(start, stop, step):
+        v = ds.values(layer, a, min(stop, a + step), **kw)
+        with np.errstate(invalid="ignore"):
+            m = v.min(axis=0)
+        m[np.isnan(v).any(axis=0)] = np.nan
+        low = m if low is None else np.minimum(low, m)        # NaN stays NaN: never on
     return low
 
 
