@@ -21,8 +21,10 @@ from . import ids
 from .compare_view import CompareView
 from .component import check_unique
 from .controller import PageCallback
+from .guidance_view import ThresholdGuidance
 from .header import Header
 from .match_view import MatchView
+from .presets_view import PresetLinks
 from .projection_view import ProjectionView
 from .registry import Registry
 from .select_view import SelectView
@@ -32,7 +34,8 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 def default_components() -> list:
     """The page's components, top to bottom (the first is the header)."""
-    return [Header(), SelectView(), CompareView(), MatchView(), ProjectionView()]
+    return [Header(links=[PresetLinks()]), SelectView(extras=[ThresholdGuidance()]), CompareView(), MatchView(),
+            ProjectionView()]
 
 
 def shared_stores() -> list:
