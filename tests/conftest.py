@@ -89,6 +89,7 @@ def pytest_setup_options():
 
 # -- the browser tests: one server and one Chromium per session (tests/browser.py) ----------------
 PARENS = Path(__file__).resolve().parents[1] / "data" / "parens"
+REPO_CONFIG = Path(__file__).resolve().parents[1] / "datasets.yml"
 
 
 def make_markup_dataset(folder: Path) -> Path:
@@ -154,18 +155,39 @@ def chromium(downloads):
     driver.quit()
 
 
-@pytest.fixture
-def page(chromium, live):
+@pytest.fixture(scope="session")
+def repo_live():
+    """The app over the repository's datasets.yml (the bundled datasets and their presets), on a real socket."""
+    import browser
+    from lstmvis_dash.ui import create_app
+    server = browser.LiveServer(create_app(REPO_CONFIG))
+    yield server
+    server.stop()
+
+
+def checked_page(chromium, server):
     """A fresh page of the shared browser; after the test: no console error, no server traceback."""
     import browser
     chromium.get("about:blank")
     chromium.get_log("browser")
-    before = len(live.log.records)
-    p = browser.Page(chromium, live)
+    before = len(server.log.records)
+    p = browser.Page(chromium, server)
     yield p
     errors = p.console_errors()
-    tracebacks = [f"{r.name}: {r.getMessage()}" for r in live.log.records[before:] if r.exc_info]
+    tracebacks = [f"{r.name}: {r.getMessage()}" for r in server.log.records[before:] if r.exc_info]
     assert errors == [] and tracebacks == [], (errors, tracebacks)
+
+
+@pytest.fixture
+def page(chromium, live):
+    """A page of the app over browser_config (see checked_page)."""
+    yield from checked_page(chromium, live)
+
+
+@pytest.fixture
+def repo_page(chromium, repo_live):
+    """A page of the app over the repository's datasets.yml (see checked_page)."""
+    yield from checked_page(chromium, repo_live)
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -38,3 +38,25 @@ def test_each_preset_link_opens_its_selection(dash_duo, app_factory):
         got = until(lambda: query(driver) if query(driver).get("dataset") == name else None,
                     what=f"{name}: the page's URL")
         assert {k: got.get(k) for k in want} == want, (preset.label, got)
+
+
+def test_clicking_a_preset_link_in_the_header_lands_on_its_selection(repo_page, repo_live):
+    """Issue 12: the page offers a link to each finding; a click on it (in the header, from the
+    dataset's default view) shows that selection: the URL's view keys and the select plot's S1."""
+    from lstmvis_dash.ui import data
+    from lstmvis_dash.ui.state import parse_query
+    page, catalog = repo_page, repo_live.app.registry.catalog()
+    for name, preset in PRESETS:
+        want = dict(parse_qsl(preset.query))
+        page.open(f"?dataset={name}")
+        link = page.wait(lambda: [a for a in page.d.find_elements("css selector", "#presets-main-links a.lv-preset")
+                                  if a.text == preset.label], f"{name}: the link {preset.label!r}")[0]
+        page.click(link)
+        page.wait(lambda: {k: page.query().get(k) for k in ["dataset", *want]} == {"dataset": name, **want},
+                  f"{name}: the preset's URL")
+        s, notices = parse_query(f"?dataset={name}&{preset.query}", catalog)
+        assert notices == []
+        ds = lv.open_dataset(name, config=CONFIG)
+        s1 = [c for c in data.select(ds, s.layer, s.sel, s.pad, s.threshold, s.transform).tolist() if c not in s.exclude]
+        page.wait(lambda: (page.select_meta() or {}).get("source") == [name, s.layer] and page.select_meta()["s1"] == s1,
+                  f"{name}: S1 of {preset.label!r}")
