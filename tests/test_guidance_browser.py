@@ -61,3 +61,19 @@ def test_use_the_suggested_threshold_sets_it(page, small):
     page.wait(lambda: page.select_meta()["s1"] == s1 and guidance_meta(page)["threshold"] == want,
               "the select plot and the guidance at the suggested ℓ")
     page.wait(lambda: not page.el("guidance-main-use").is_enabled(), "the button done")
+
+
+def test_malformed_hover_and_statistics_draw_no_row(page):
+    """Both stores are the browser's: whatever they hold, the guidance draws no row and throws nothing."""
+    page.open(BASE)
+    m = page.wait(lambda: guidance_meta(page), "the guidance figure")
+    for hover in [{"dataset": "small", "layer": "cells", "cell": "3"}, {"dataset": "small", "layer": "cells", "cell": 1e9},
+                  {"dataset": "x", "layer": "cells", "cell": 1}, "cell 3", [1, 2], None]:
+        page.js("LV.setProps('hover-cell', arguments[0])", hover)
+    bad_stats = {"key": m["key"], "source": ["small", "cells"], "n_probs": 5,
+                 "cells": {"dtype": "i4", "bdata": "AAA"}, "q": {"dtype": "f4", "bdata": ""}, "low": 3, "share": "x"}
+    page.js("LV.setProps('guidance-main-stats', arguments[0])", bad_stats)
+    page.js("LV.setProps('hover-cell', {dataset: 'small', layer: 'cells', cell: 0})")
+    page.js("LV.setProps('guidance-main-stats', 'not statistics')")
+    page.settle()
+    assert guidance_meta(page)["hovered"] is None

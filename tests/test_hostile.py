@@ -387,6 +387,18 @@ def test_hostile_dataset_values_open_nothing(served, name):
     assert set(opened) <= allowed and tracebacks.records == []
 
 
+def test_the_fuzzed_callbacks_take_the_guidance_and_preset_inputs(served):
+    """The page's default components are all under the fuzzing above: the guidance's "use" button is
+    an input of the page callback (its hover is clientside: tests/test_guidance_browser.py feeds it
+    malformed stores), and the preset links are an output of it."""
+    dash_app = served[0]
+    cbs = callbacks(dash_app)
+    inputs = {f"{d['id']}.{d['property']}" for cb in cbs for d in cb["inputs"] if isinstance(d["id"], str)}
+    assert "guidance-main-use.n_clicks" in inputs
+    assert any("presets-main-links.children" in cb["output"] and "guidance-main-stats.data" in cb["output"]
+               for cb in cbs)
+
+
 def test_zz_the_fuzzing_reached_the_callbacks():
     """The fuzzed requests above were not all refused at the door: most ran a callback."""
     if not STATUSES:

@@ -81,7 +81,7 @@ def guidance_figure(cells, quantiles, range_min, on_share, threshold: float, sug
     if transform in X_RANGE:
         xaxis["range"] = X_RANGE[transform]
     return figure(
-        traces, height=34 + ROW_PX * (n + 1) + 26, margin={"l": 62, "r": 8, "t": 22, "b": 22},
+        traces, height=34 + ROW_PX * (n + 1) + 26, margin={"l": 62, "r": 20, "t": 22, "b": 22},
         barmode="overlay", bargap=0.1, hovermode="closest", dragmode=False, shapes=shapes, title=title(text),
         xaxis=xaxis,
         xaxis2={"domain": [0.76, 1.0], "range": [0, 1], "tickformat": ".0%", "tickvals": [0, 0.5, 1],

@@ -29,6 +29,10 @@ from .guidance_figures import MAX_ROWS, guidance_figure
 GUIDANCE_FIELDS = ("dataset", "layer", "transform", "sel", "pad", "threshold", "exclude")
 WINDOW_FIELDS = ("pos", "width")     # the cells the mouse can reach, where the plot draws only some
 HIDDEN = {"display": "none"}
+HELP = ("Each S1 cell's values over the whole dataset in the viewed transform, ℓ (red) and the suggested ℓ "
+        "(green: the split that best separates the cells staying high through the range from the rest), and the "
+        "share of all positions each cell is on at ℓ (a full bar: on everywhere, it tells nothing apart). Hover a "
+        "line of the plot to see its cell in the top row.")
 
 
 def suggestion(state, ctx) -> float | None:
@@ -61,11 +65,9 @@ class ThresholdGuidance(Component):
         return html.Div(id=i.card, className="lv-guidance mt-2", style=HIDDEN, children=[
             dbc.Row(className="g-2 align-items-center", children=[
                 dbc.Col(html.Span("Threshold guidance", className="fw-semibold small"), width="auto"),
-                dbc.Col(html.Span("each S1 cell's values over the whole dataset (bar 1–99%, box 25–75%, tick: "
-                                  "median, dot: its lowest value in the selection), ℓ (red), the suggestion "
-                                  "(green: the split that best separates the cells staying high through the "
-                                  "range), and the share of all positions it is on at ℓ; hover a line to add "
-                                  "its cell on top", className="small text-muted"), className="lv-guidance-help"),
+                dbc.Col(html.Span("values over the dataset (bar 1–99%, box 25–75%, tick median; dot: lowest in the "
+                                  "range) · ℓ red, suggestion green · right: share of positions on at ℓ",
+                                  className="small text-muted", title=HELP), className="lv-guidance-help"),
                 dbc.Col(dbc.Button("no suggestion", id=i.use, size="sm", color="success", outline=True,
                                    n_clicks=0, disabled=True), width="auto"),
             ]),
