@@ -123,3 +123,22 @@ def test_mu_sigma_is_computed_once_per_moments(tmp_path):
     assert m.mu_sigma()[0] is mu and not mu.flags.writeable
     fresh = m._exact_mu_sigma()
     np.testing.assert_array_equal(mu, fresh[0]) and np.testing.assert_array_equal(sigma, fresh[1])
+
+
+def test_sharded_dataset_gives_the_same_guidance_as_one_folder(tmp_path):
+    """The statistics are the whole sequence's: shards of different scales give one folder's numbers."""
+    rng = np.random.default_rng(13)
+    T, D = 80, 6
+    raw = make_raw(rng, T, D)
+    raw[40:] *= 3
+    one = lv.open_dataset(lv.write_dataset(tmp_path / "one", ["x"] * T, {"L": raw}, documents=[0, 40]))
+    sharded = lv.open_shards([lv.write_dataset(tmp_path / f"p{k}", ["x"] * 40, {"L": raw[40 * k:40 * k + 40]})
+                              for k in (0, 1)])
+    for transform in ALL_TRANSFORMS:
+        s1 = lv.select(one, "L", 50, 53, 0.2, transform=transform)
+        a = gd.view_guidance(sharded, "L", transform, (50, 53), 0.2, s1)
+        b = gd.view_guidance(one, "L", transform, (50, 53), 0.2, s1)
+        assert a.cells.tolist() == b.cells.tolist() and a.suggested == b.suggested
+        for x, y in [(a.share, b.share), (a.low, b.low), (a.hover_share, b.hover_share)]:
+            np.testing.assert_array_equal(x, y)
+        np.testing.assert_array_equal(a.hover_share, ref_on(raw, transform, 0.2).mean(axis=0))
