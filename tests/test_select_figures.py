@@ -71,7 +71,7 @@ def test_main_figure(window):
     j = fig.to_plotly_json()
     data_, layout = j["data"], j["layout"]
     assert fig.layout.template == pio.templates["none"]
-    assert [t["type"] for t in data_] == ["scattergl", "scattergl", "scattergl", "scatter"]
+    assert [t["type"] for t in data_] == ["scatter"] * 4          # SVG: no WebGL read-back without a GPU
     # the window's lines in one trace, S1 in the second, both as typed arrays
     assert isinstance(d["data"][0]["y"], dict) and d["data"][0]["y"]["dtype"] == "f4"
     assert len(decode(d["data"][0]["y"])) == D * (W + 1)
@@ -186,3 +186,12 @@ def test_words_are_shown_literally():
     words = spec["data"][sf.TRACE_WORDS]
     assert words["text"] == ["&lt;eos&gt;", "&amp;#169;", "&lt;b&gt;x"]
     assert words["hovertext"][0] == "7: &lt;eos&gt;"
+
+
+def test_very_many_line_points_are_drawn_with_webgl(window):
+    tokens, _ = window
+    W = len(tokens)
+    D = sf.SVG_MAX_POINTS // (W + 1) + 1
+    values = np.zeros((W, D), np.float32)
+    d = sf.main_figure(tokens, dense(values), pos=0, s1_cells=[0], threshold=0.3, source=("ds", "layer"))
+    assert [t["type"] for t in d["data"]] == ["scattergl", "scattergl", "scatter", "scatter"]

@@ -5,9 +5,10 @@ uint8 typed array. Boundaries between tokens are at half steps: the range start:
 covers x from `start - pos - 0.5` to `stop - pos - 0.5`.
 
 Main figure traces (indices are part of the contract with assets/select.js and the patches):
-    0  the window's lines, faint, one Scattergl with NaN separators (the cells of `meta.cells`)
-    1  the cells of S1 (minus excluded), blue (`meta.s1`)
-    2  the hovered cell, red (filled clientside)
+    0  the window's lines, faint, one trace with NaN separators (the cells of `meta.cells`); SVG, or
+       WebGL for very many points (line_trace_type)
+    1  the cells of S1 (minus excluded), blue (`meta.s1`), the same type as 0
+    2  the hovered cell, red (filled clientside), SVG
     3  the words row (text), in the small bottom subplot
 Shapes: 0 threshold (red dashed), 1 selection (blue band), 2 left pad, 3 right pad (gray bands),
 4 the clicked match (orange outline). The pointer gestures (brush, click-click, threshold drag) are
@@ -33,6 +34,7 @@ MAIN_HEIGHT = 400
 WORDS_DOMAIN = [0.0, 0.085]
 PLOT_DOMAIN = [0.11, 1.0]
 MAX_WORD = 7
+SVG_MAX_POINTS = 60_000   # line points drawn as SVG (see line_trace_type)
 
 TRACE_ALL, TRACE_S1, TRACE_HOVER, TRACE_WORDS = 0, 1, 2, 3
 
@@ -106,6 +108,13 @@ def value_range(values: np.ndarray, transform: str, threshold: float) -> list[fl
     return [lo - 0.05 * span, hi + 0.05 * span]
 
 
+def line_trace_type(n_points: int) -> str:
+    """SVG lines up to SVG_MAX_POINTS, WebGL beyond. Without a GPU (headless, remote desktops, many
+    laptops' software fallback) every WebGL redraw is read back for the compositor: 0.6-1 s of
+    frozen page per update, where SVG draws 650 cells x 40 steps in tens of ms."""
+    return "scatter" if n_points <= SVG_MAX_POINTS else "scattergl"
+
+
 def s1_lines(window, s1_cells) -> tuple[np.ndarray, np.ndarray]:
     """The S1 trace's x, y: the columns of the window that hold S1's cells."""
     return lines_xy(window.columns(s1_cells))
@@ -126,12 +135,13 @@ def main_figure(tokens, window, pos: int, s1_cells, threshold: float, sel=None, 
     xs, ys = s1_lines(window, s1_cells)
     hover = [plotly_text(f"{pos + i}: {t}") for i, t in enumerate(tokens)]
     font_size, longest = word_style(W)
+    kind = line_trace_type(len(xa))
     data = [
-        {"type": "scattergl", "x": b64(xa), "y": b64(ya), "mode": "lines", "line": {"color": FAINT, "width": 1},
+        {"type": kind, "x": b64(xa), "y": b64(ya), "mode": "lines", "line": {"color": FAINT, "width": 1},
          "hoverinfo": "none", "name": "cells", "showlegend": False},
-        {"type": "scattergl", "x": b64(xs), "y": b64(ys), "mode": "lines", "line": {"color": S1_BLUE, "width": 1.6},
+        {"type": kind, "x": b64(xs), "y": b64(ys), "mode": "lines", "line": {"color": S1_BLUE, "width": 1.6},
          "hoverinfo": "none", "name": "S1", "showlegend": False},
-        {"type": "scattergl", "x": [], "y": [], "mode": "lines+markers",
+        {"type": "scatter", "x": [], "y": [], "mode": "lines+markers",
          "line": {"color": HIGHLIGHT_RED, "width": 2.6}, "marker": {"size": 4, "color": HIGHLIGHT_RED},
          "name": "cell", "hovertemplate": "%{fullData.name}: %{y:.3f}<extra></extra>", "showlegend": False},
         {"type": "scatter", "x": b64(np.arange(W, dtype=np.uint8)), "y": b64(np.zeros(W, np.uint8)),
