@@ -3,7 +3,8 @@
  * - the navigation channel: a click on any element with data-lv-nav-start/-stop (a search hit, a
  *   comparison row) asks the page to show that range (the store named by the page's data-lv-navigate);
  * - PNG / SVG export of a figure (buttons with data-lv-export = the graph's id);
- * - rewriting a non-canonical address in place (history.replaceState, no new history entry).
+ * - rewriting a non-canonical address in place (history.replaceState, no new history entry);
+ * - text traces drawn on a canvas (LV.drawCanvasText; the match matrix's words).
  * No component id is written here: ids come from data attributes that the Python layouts set.
  */
 (function () {
@@ -63,8 +64,55 @@
                                 exp.getAttribute('data-lv-filename')); }
     });
 
+    /* Text traces marked CANVAS_TEXT (match_figures.canvas_text) drawn on a canvas laid over the plot,
+       under the hover and colour-bar layers: plotly's SVG text costs about 0.6 ms a word per update,
+       this a few ms for all. Plotly does not draw them (invisible, or no text in mode). Call after
+       each plot (plotly_afterplot). What was drawn is kept as canvas._lvDrawn [[x, y, text], ...]. */
+    var CANVAS_TEXT = 'lv-canvas-text';
+    function literal(t) {
+        return String(t).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    }
+    function pick(v, k) { return Array.isArray(v) ? v[k] : v; }
+    LV.drawCanvasText = function (gd) {
+        var fl = gd && gd._fullLayout, box = gd && gd.querySelector('.svg-container');
+        if (!fl || !fl.xaxis || !fl.yaxis || !box) { return; }
+        var cv = box.querySelector('canvas.lv-text-layer');
+        if (!cv) {
+            cv = document.createElement('canvas');
+            cv.className = 'lv-text-layer';
+            cv.style.cssText = 'position: absolute; left: 0; top: 0; pointer-events: none;';
+            var svgs = box.querySelectorAll(':scope > .main-svg');
+            box.insertBefore(cv, svgs.length > 1 ? svgs[1] : null);
+        }
+        var dpr = window.devicePixelRatio || 1, W = fl.width, H = fl.height;
+        if (cv.width !== Math.round(W * dpr) || cv.height !== Math.round(H * dpr)) {
+            cv.width = Math.round(W * dpr); cv.height = Math.round(H * dpr);
+            cv.style.width = W + 'px'; cv.style.height = H + 'px';
+        }
+        var c = cv.getContext('2d'), xa = fl.xaxis, ya = fl.yaxis, drawn = [];
+        c.setTransform(dpr, 0, 0, dpr, 0, 0);
+        c.clearRect(0, 0, W, H);
+        c.textBaseline = 'middle';
+        (gd.data || []).forEach(function (t) {
+            if (t.meta !== CANVAS_TEXT || !t.text) { return; }
+            var f = t.textfont || {}, xs = LV.decode(t.x), ys = LV.decode(t.y);
+            var left = /left/.test(t.textposition || '');
+            c.textAlign = left ? 'right' : 'center';
+            for (var k = 0; k < t.text.length; k++) {
+                if (xs[k] === null || ys[k] === null || t.text[k] === '') { continue; }
+                var x = xa._offset + xa.l2p(xs[k]) - (left ? 3 : 0), y = ya._offset + ya.l2p(ys[k]);
+                var text = literal(t.text[k]);
+                c.font = (pick(f.size, k) || 12) + 'px ' + (pick(f.family, k) || fl.font.family);
+                c.fillStyle = pick(f.color, k) || '#000';
+                c.fillText(text, x, y);
+                drawn.push([x, y, text]);
+            }
+        });
+        cv._lvDrawn = drawn;
+    };
+
     /* A figure of the page as an image (a promise of a data URL). SVG keeps vectors: WebGL traces
-       are drawn as their SVG twins. */
+       are drawn as their SVG twins, canvas-drawn text as SVG text. */
     function figureCopy(graphId, format) {
         var gd = LV.plot(document.getElementById(graphId));
         if (!gd || !gd.data || !window.Plotly) { return null; }
@@ -72,6 +120,10 @@
         var data = gd.data.map(function (t) {
             var c = Object.assign({}, t);
             if (format === 'svg' && c.type === 'scattergl') { c.type = 'scatter'; }
+            if (c.meta === CANVAS_TEXT) {
+                c.visible = true;
+                if (!/text/.test(c.mode || '')) { c.mode = (c.mode ? c.mode + '+' : '') + 'text'; }
+            }
             return c;
         });
         return {figure: {data: data, layout: Object.assign({}, gd.layout)},

@@ -120,7 +120,7 @@ def test_matrix_words_colours_outline_and_rows(toy):
     g = md.row_grid(toy, "L", t, [0, 1], 0.5)
     d = mf.matrix_figure(g, key="k", dataset="toy")
     fig = _fig(d)
-    heat, text, outline, use = fig.data
+    heat, text, outline, use, rank = fig.data
     z = np.array(heat.z, dtype=float)
     assert z.shape == (4, g.width)                              # a word row and a filler row per match
     assert z[0].tolist()[1:8] == [0, 0, 1, 2, 2, 0, 0] and np.isnan(z[1]).all()
@@ -130,7 +130,10 @@ def test_matrix_words_colours_outline_and_rows(toy):
     assert words == ["a", "b", "c", "d", "e", "f", "g"]
     xs = [x for x in outline.x if x is not None]
     assert min(xs) == g.context - 0.5 and max(xs) == g.context + 3 - 0.5
-    assert list(use.text) == ["use", "use"]
+    assert list(use.text) == ["use", "use"] and list(rank.text) == ["1", "2"]
+    # the words, "use" labels and ranks are drawn on a canvas (assets/lstmvis.js), not by plotly
+    assert {t.meta for t in (text, use, rank)} == {mf.CANVAS_TEXT} and text.visible is False and rank.visible is False
+    assert "text" not in use.mode and use.visible is not False      # its marker takes hover and click
     assert d["layout"]["meta"] == {"rows": [[2, 5], [8, 11]], "row_h": mf.ROW_PX + mf.GAP_PX, "key": "k",
                                    "dataset": "toy"}
     assert "3: d · 2/2 on" in json.dumps(d, ensure_ascii=False) and "NaN" not in json.dumps(d)

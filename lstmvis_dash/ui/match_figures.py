@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.colors as pcolors
 
 from . import match_data as md
-from .figures import empty_figure, figure, plotly_text
+from .figures import CANVAS_TEXT, empty_figure, figure, plotly_text
 from .figures import title as fig_title
 
 OVERLAP_SCALE = "Blues"
@@ -31,6 +31,8 @@ CONTEXT_TEXT = "#6c757d"
 PALETTE = (pcolors.qualitative.Set2 + pcolors.qualitative.Pastel1 + pcolors.qualitative.Set3
            + pcolors.qualitative.Pastel2)
 ROW_PX, TRACK_PX, GAP_PX = 20, 8, 5
+USE_X, RANK_X = -1.4, -2.0
+USE_BLUE = "#0d6efd"
 MAX_CHARS = 8
 MONO = "Menlo, Consolas, 'DejaVu Sans Mono', monospace"
 
@@ -95,6 +97,16 @@ def track_colours(track: md.Track) -> np.ndarray:
 
 
 # -- the matrix ------------------------------------------------------------------------------
+def canvas_text(trace: dict) -> dict:
+    """A text trace that assets/lstmvis.js draws on a canvas over the plot (LV.drawCanvasText) instead of
+    plotly's SVG: about 700 words cost plotly 350-500 ms per update, a canvas a few ms. Plotly does not
+    draw its text (no text in `mode`, or invisible); the export puts the text back as SVG."""
+    trace["meta"] = CANVAS_TEXT
+    if "text" in trace["mode"]:
+        trace["visible"] = False
+    return trace
+
+
 def _cells(z: np.ndarray) -> list:
     """A 2-D array as nested lists with None (JSON null) where it is NaN: an empty heatmap cell."""
     return np.where(np.isfinite(z), z, None).tolist()
@@ -177,9 +189,9 @@ def matrix_figure(grid: md.RowGrid, track: md.Track | None = None, paint: bool =
         texts.append(plotly_text(_short(tokens[i, j], MAX_CHARS)))
         bg = backgrounds[i, j] if backgrounds.ndim == 2 else backgrounds
         colours.append(text_colour(bg) if bg != "#ffffff" else ("#000" if k == md.MATCH else CONTEXT_TEXT))
-    data.append({"type": "scatter", "mode": "text", "x": jj.tolist(), "y": (tops[ii] + ROW_PX / 2).tolist(),
-                 "text": texts, "textfont": {"family": MONO, "size": 12, "color": colours}, "hoverinfo": "skip",
-                 "name": "text", "showlegend": False})
+    data.append(canvas_text({"type": "scatter", "mode": "text", "x": jj.tolist(), "y": (tops[ii] + ROW_PX / 2).tolist(),
+                             "text": texts, "textfont": {"family": MONO, "size": 12, "color": colours},
+                             "hoverinfo": "skip", "name": "text", "showlegend": False}))
     # the matched ranges, outlined
     shown = np.minimum(table["length"].to_numpy(np.int64), grid.max_shown)
     x0, x1 = grid.context - 0.5, grid.context + shown - 0.5
@@ -188,20 +200,27 @@ def matrix_figure(grid: md.RowGrid, track: md.Track | None = None, paint: bool =
     data.append({"type": "scatter", "mode": "lines", "x": _cells(ox.reshape(-1)), "y": _cells(oy.reshape(-1)),
                  "line": {"color": MATCH_OUTLINE, "width": 2}, "hoverinfo": "skip", "name": "match",
                  "showlegend": False})
-    # "use" buttons
-    data.append({"type": "scatter", "mode": "text", "x": [-1.4] * n, "y": (tops + ROW_PX / 2).tolist(),
-                 "text": ["use"] * n, "textfont": {"size": 11, "color": "#0d6efd"}, "name": "use",
-                 "hovertemplate": "use match %{customdata} as the hypothesis<extra></extra>",
-                 "customdata": list(range(1, n + 1)), "showlegend": False})
+    # "use" buttons (the marker takes the hover and the click; its label is drawn on the canvas)
+    mid = (tops + ROW_PX / 2).tolist()
+    data.append(canvas_text({"type": "scatter", "mode": "markers", "x": [USE_X] * n, "y": mid, "text": ["use"] * n,
+                             "textfont": {"size": 11, "color": USE_BLUE},
+                             "marker": {"symbol": "square", "size": ROW_PX - 3, "color": "rgba(13, 110, 253, 0.07)",
+                                        "line": {"color": "rgba(13, 110, 253, 0.35)", "width": 1}},
+                             "name": "use", "hovertemplate": "use match %{customdata} as the hypothesis<extra></extra>",
+                             "customdata": list(range(1, n + 1)), "showlegend": False}))
+    # the ranks, right-aligned in the left margin
+    data.append(canvas_text({"type": "scatter", "mode": "text", "x": [RANK_X] * n, "y": mid,
+                             "text": [f"{r + 1}" for r in range(n)], "textposition": "middle left",
+                             "textfont": {"size": 10, "color": "#444444"}, "cliponaxis": False, "hoverinfo": "skip",
+                             "name": "rank", "showlegend": False}))
     rows = table[["start", "stop"]].to_numpy(np.int64).tolist()
-    ticks = [f"{r + 1}" for r in range(n)]
     height = int(n * row_h + 16)
     return figure(
         data, height=height, width=int(60 + (W + 2) * col_px + 110), autosize=False,
         margin={"l": 34, "r": 100, "t": 8, "b": 8}, dragmode=False, hovermode="closest", showlegend=False,
         xaxis={"range": [-2, W - 0.5], "visible": False, "fixedrange": True},
-        yaxis={"range": [n * row_h, -4], "fixedrange": True, "tickvals": (tops + ROW_PX / 2).tolist(),
-               "ticktext": ticks, "ticks": "", "showgrid": False, "zeroline": False, "tickfont": {"size": 10}},
+        yaxis={"range": [n * row_h, -4], "fixedrange": True, "showticklabels": False, "showgrid": False,
+               "zeroline": False},
         meta={"rows": rows, "row_h": row_h, "key": key, "dataset": dataset})
 
 
