@@ -4,6 +4,7 @@
  *   comparison row) asks the page to show that range (the store named by the page's data-lv-navigate);
  * - PNG / SVG export of a figure (buttons with data-lv-export = the graph's id);
  * - rewriting a non-canonical address in place (history.replaceState, no new history entry);
+ * - one Plotly.react per task (figures of one answer no longer freeze the page for their sum);
  * - text traces drawn on a canvas (LV.drawCanvasText; the match matrix's words).
  * No component id is written here: ids come from data attributes that the Python layouts set.
  */
@@ -39,10 +40,45 @@
         }
         return arr;
     };
+    /* One figure per task. dcc.Graph calls Plotly.react for every figure of a callback's answer in
+       the same task: the select plot, the plot under the words, the match matrix and the histogram
+       froze the page for their sum (250-500 ms here). Queued, each react runs in a task of its own
+       (the page paints and takes input between them), in order; a newer figure for a graph whose
+       previous one is still queued replaces it. */
+    var queue = [], pump = new MessageChannel();
+    pump.port1.onmessage = function () {
+        var job = queue.shift();
+        if (queue.length) { pump.port2.postMessage(0); }
+        if (!job) { return; }
+        var result;
+        try { result = job.react.apply(window.Plotly, job.args); } catch (e) { job.done.forEach(function (d) { d[1](e); }); return; }
+        Promise.resolve(result).then(function (v) { job.done.forEach(function (d) { d[0](v); }); },
+                                     function (e) { job.done.forEach(function (d) { d[1](e); }); });
+    };
+    function queueReacts() {
+        var P = window.Plotly;
+        if (!P || !P.react || P._lvQueued) { return; }
+        var react = P.react;
+        P.react = function (gd) {
+            var args = arguments;
+            return new Promise(function (resolve, reject) {
+                var done = [[resolve, reject]];
+                for (var i = 0; i < queue.length; i++) {
+                    if (queue[i].gd === gd) { done = queue.splice(i, 1)[0].done.concat(done); break; }
+                }
+                queue.push({gd: gd, args: args, react: react, done: done});
+                if (queue.length === 1) { pump.port2.postMessage(0); }
+            });
+        };
+        P._lvQueued = true;
+    }
+    queueReacts();
+
     /* bind(selector, fn): call fn(gd) once for each plotly graph under an element matching selector */
     var binders = [];
     LV.bind = function (selector, fn) { binders.push([selector, fn]); };
     setInterval(function () {
+        queueReacts();
         binders.forEach(function (b) {
             document.querySelectorAll(b[0]).forEach(function (box) {
                 var gd = LV.plot(box), key = '_lv' + b[0];
@@ -67,19 +103,21 @@
     /* Text traces marked CANVAS_TEXT (match_figures.canvas_text) drawn on a canvas laid over the plot,
        under the hover and colour-bar layers: plotly's SVG text costs about 0.6 ms a word per update,
        this a few ms for all. Plotly does not draw them (invisible, or no text in mode). Call after
-       each plot (plotly_afterplot). What was drawn is kept as canvas._lvDrawn [[x, y, text], ...]. */
+       each plot (plotly_afterplot). What was drawn is kept as canvas._lvDrawn [[x, y, text, colour, trace name], ...]. */
     var CANVAS_TEXT = 'lv-canvas-text';
     function literal(t) {
         return String(t).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
     }
     function pick(v, k) { return Array.isArray(v) ? v[k] : v; }
-    LV.drawCanvasText = function (gd) {
+    /* LV.overlay(gd, name): a cleared 2-D canvas of the figure's size over its plot, under the hover
+       and colour-bar layers (pointer events pass through), in CSS pixels; null before the first plot. */
+    LV.overlay = function (gd, name) {
         var fl = gd && gd._fullLayout, box = gd && gd.querySelector('.svg-container');
-        if (!fl || !fl.xaxis || !fl.yaxis || !box) { return; }
-        var cv = box.querySelector('canvas.lv-text-layer');
+        if (!fl || !fl.xaxis || !fl.yaxis || !box) { return null; }
+        var cv = box.querySelector('canvas.' + name);
         if (!cv) {
             cv = document.createElement('canvas');
-            cv.className = 'lv-text-layer';
+            cv.className = name;
             cv.style.cssText = 'position: absolute; left: 0; top: 0; pointer-events: none;';
             var svgs = box.querySelectorAll(':scope > .main-svg');
             box.insertBefore(cv, svgs.length > 1 ? svgs[1] : null);
@@ -89,9 +127,40 @@
             cv.width = Math.round(W * dpr); cv.height = Math.round(H * dpr);
             cv.style.width = W + 'px'; cv.style.height = H + 'px';
         }
-        var c = cv.getContext('2d'), xa = fl.xaxis, ya = fl.yaxis, drawn = [];
+        var c = cv.getContext('2d');
         c.setTransform(dpr, 0, 0, dpr, 0, 0);
         c.clearRect(0, 0, W, H);
+        return c;
+    };
+    /* LV.drawLines(gd, name, lines, style): polylines in data coordinates on overlay `name`; each
+       line {x, y, xaxis, yaxis} (axis names as in _fullLayout, default xaxis/yaxis; null breaks it);
+       style {color, width, markers}. No lines: the overlay is cleared. */
+    LV.drawLines = function (gd, name, lines, style) {
+        var c = LV.overlay(gd, name), fl = gd && gd._fullLayout;
+        if (!c) { return; }
+        c.strokeStyle = c.fillStyle = style.color;
+        c.lineWidth = style.width;
+        c.lineJoin = 'round';
+        lines.forEach(function (l) {
+            var xa = fl[l.xaxis || 'xaxis'], ya = fl[l.yaxis || 'yaxis'], pts = [];
+            c.beginPath();
+            var open = false;
+            for (var k = 0; k < l.x.length; k++) {
+                if (l.x[k] === null || l.y[k] === null || !isFinite(l.y[k])) { open = false; continue; }
+                var px = xa._offset + xa.l2p(l.x[k]), py = ya._offset + ya.l2p(l.y[k]);
+                if (open) { c.lineTo(px, py); } else { c.moveTo(px, py); open = true; }
+                pts.push([px, py]);
+            }
+            c.stroke();
+            if (style.markers) {
+                pts.forEach(function (p) { c.beginPath(); c.arc(p[0], p[1], style.markers, 0, 2 * Math.PI); c.fill(); });
+            }
+        });
+    };
+    LV.drawCanvasText = function (gd) {
+        var c = LV.overlay(gd, 'lv-text-layer');
+        if (!c) { return; }
+        var fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis, drawn = [];
         c.textBaseline = 'middle';
         (gd.data || []).forEach(function (t) {
             if (t.meta !== CANVAS_TEXT || !t.text) { return; }
@@ -105,10 +174,10 @@
                 c.font = (pick(f.size, k) || 12) + 'px ' + (pick(f.family, k) || fl.font.family);
                 c.fillStyle = pick(f.color, k) || '#000';
                 c.fillText(text, x, y);
-                drawn.push([x, y, text]);
+                drawn.push([x, y, text, c.fillStyle, t.name]);
             }
         });
-        cv._lvDrawn = drawn;
+        c.canvas._lvDrawn = drawn;
     };
 
     /* A figure of the page as an image (a promise of a data URL). SVG keeps vectors: WebGL traces

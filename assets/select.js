@@ -5,13 +5,13 @@
  * - threshold: grab the red dashed line anywhere along it, move it, release to commit;
  * - a chip's × drops the cell from S1, an excluded chip's ↺ restores it.
  * Gestures go to the view's gesture store (the container's data-lv-gestures); the server makes the
- * view state from them. Plotly's own box select stays off. Trace indices: 0 lines, 1 S1, 2 hovered,
- * 3 words (select_figures.py).
+ * view state from them. Plotly's own box select stays off. Trace indices: 0 lines, 1 S1, 2 words
+ * (select_figures.py); the hovered line is drawn on a canvas over the plot (LV.drawLines).
  */
 (function () {
     'use strict';
     var LV = window.LV;
-    var TRACE_ALL = 0, TRACE_S1 = 1, TRACE_HOVER = 2;
+    var TRACE_ALL = 0, TRACE_S1 = 1, RED = '#d62728';
     var GRAB_PX = 6, DRAG_PX = 3;
 
     function storeOf(el) {
@@ -61,14 +61,14 @@
         var line = cell === null ? null : lineOf(gd, cell);
         label(gd).textContent = line ? 'cell ' + cell : '';
         label(gd).style.display = line ? 'block' : 'none';
-        window.Plotly.restyle(gd, {x: [line ? line.x : []], y: [line ? line.y : []],
-                                   name: [line ? 'cell ' + cell : 'cell']}, [TRACE_HOVER]);
+        // on a canvas over the plot: a restyle would redraw the whole plot (80-300 ms a line here)
+        LV.drawLines(gd, 'lv-hover-layer', line ? [line] : [], {color: RED, width: 2.6, markers: 2});
         publishHover(gd, line ? cell : null);
     }
 
-    // the hovered cell's on-ranges in the plot under the words (trace 1 holds all, trace 2 is red)
+    // the hovered cell's on-ranges in red over the plot under the words (trace 1 holds all of them)
     function highlightDetail(dd, cell) {
-        if (!dd || !dd._fullData || dd._fullData.length < 3) { return; }
+        if (!dd || !dd._fullData || dd._fullData.length < 2) { return; }
         var x = [], y = [];
         if (cell !== null) {
             var xs = dd._fullData[1].x, ys = dd._fullData[1].y, text = dd._fullData[1].text || [];
@@ -76,7 +76,8 @@
                 if (text[i] === String(cell)) { x.push(xs[i], xs[i + 1], null); y.push(ys[i], ys[i + 1], null); }
             }
         }
-        window.Plotly.restyle(dd, {x: [x], y: [y]}, [2]);
+        LV.drawLines(dd, 'lv-hover-layer', x.length ? [{x: x, y: y, xaxis: 'xaxis2', yaxis: 'yaxis2'}] : [],
+                     {color: RED, width: 3});
     }
 
     var clearTimer = null;
@@ -96,16 +97,25 @@
     }
 
     LV.bind('.lv-select-graph', function (gd) {
+        // a new figure: the highlighted line is drawn again from it (or cleared when it is gone)
+        gd.on('plotly_afterplot', function () {
+            var c = gd._lvHighlighted;
+            if (c !== undefined && c !== null) { gd._lvHighlighted = undefined; highlight(gd, c); }
+        });
         gd.on('plotly_hover', function (ev) {
             var pt = ev && ev.points && ev.points[0];
             if (!pt) { return; }
-            if (pt.curveNumber === TRACE_HOVER) { now(); return; }
             var cell = cellAt(gd, pt);
             if (cell !== null && cell !== undefined) { now(); highlight(gd, cell); }
         });
         gd.on('plotly_unhover', function () { later(gd); });
     });
     LV.bind('.lv-detail', function (dd) {
+        dd.on('plotly_afterplot', function () {
+            var card = dd.closest('[data-lv-gestures]'), gd = card && LV.plot(card.querySelector('.lv-select-graph'));
+            var c = gd && gd._lvHighlighted;
+            highlightDetail(dd, c === undefined ? null : c);
+        });
         dd.on('plotly_hover', function (ev) {
             var pt = ev && ev.points && ev.points[0], card = dd.closest('[data-lv-gestures]');
             if (!pt || pt.curveNumber !== 1 || !pt.text || !card) { return; }

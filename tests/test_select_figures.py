@@ -71,7 +71,7 @@ def test_main_figure(window):
     j = fig.to_plotly_json()
     data_, layout = j["data"], j["layout"]
     assert fig.layout.template == pio.templates["none"]
-    assert [t["type"] for t in data_] == ["scatter"] * 4          # SVG: no WebGL read-back without a GPU
+    assert [t["type"] for t in data_] == ["scatter"] * 3          # SVG: no WebGL read-back without a GPU
     # the window's lines in one trace, S1 in the second, both as typed arrays
     assert isinstance(d["data"][0]["y"], dict) and d["data"][0]["y"]["dtype"] == "f4"
     assert len(decode(d["data"][0]["y"])) == D * (W + 1)
@@ -79,11 +79,10 @@ def test_main_figure(window):
     np.testing.assert_array_equal(y1[:W], values[:, 1])
     np.testing.assert_array_equal(y1[W + 1: 2 * W + 1], values[:, 4])
     assert data_[1]["line"]["color"] == sf.S1_BLUE
-    assert data_[2]["line"]["color"] == sf.HIGHLIGHT_RED and len(data_[2]["x"]) == 0
     # words: shortened labels, full word and position on hover; the selection in blue
-    assert list(data_[3]["text"]) == [plotly_text(sf.short_word(t)) for t in tokens]
-    assert data_[3]["hovertext"][2] == "102: extraordinarily"
-    colors = data_[3]["textfont"]["color"]
+    assert list(data_[2]["text"]) == [plotly_text(sf.short_word(t)) for t in tokens]
+    assert data_[2]["hovertext"][2] == "102: extraordinarily"
+    colors = data_[2]["textfont"]["color"]
     assert [i for i, c in enumerate(colors) if c == sf.S1_BLUE] == [3, 4, 5]
     # shapes: threshold (red dashed), selection band, gray pads, the clicked match outlined
     thr, band, left, right, focus = layout["shapes"]
@@ -194,4 +193,4 @@ def test_very_many_line_points_are_drawn_with_webgl(window):
     D = sf.SVG_MAX_POINTS // (W + 1) + 1
     values = np.zeros((W, D), np.float32)
     d = sf.main_figure(tokens, dense(values), pos=0, s1_cells=[0], threshold=0.3, source=("ds", "layer"))
-    assert [t["type"] for t in d["data"]] == ["scattergl", "scattergl", "scatter", "scatter"]
+    assert [t["type"] for t in d["data"]] == ["scattergl", "scattergl", "scatter"]

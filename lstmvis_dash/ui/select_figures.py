@@ -8,8 +8,9 @@ Main figure traces (indices are part of the contract with assets/select.js and t
     0  the window's lines, faint, one trace with NaN separators (the cells of `meta.cells`); SVG, or
        WebGL for very many points (line_trace_type)
     1  the cells of S1 (minus excluded), blue (`meta.s1`), the same type as 0
-    2  the hovered cell, red (filled clientside), SVG
-    3  the words row (text), in the small bottom subplot
+    2  the words row (text), in the small bottom subplot
+The hovered cell is drawn red by assets/select.js on a canvas over the plot (a restyle of a trace
+redraws the whole plot: 80-300 ms per hovered line here), in HIGHLIGHT_RED.
 Shapes: 0 threshold (red dashed), 1 selection (blue band), 2 left pad, 3 right pad (gray bands),
 4 the clicked match (orange outline). The pointer gestures (brush, click-click, threshold drag) are
 assets/select.js's: plotly's own box select is off (it kept selection state on the words and
@@ -36,7 +37,7 @@ PLOT_DOMAIN = [0.11, 1.0]
 MAX_WORD = 7
 SVG_MAX_POINTS = 60_000   # line points drawn as SVG (see line_trace_type)
 
-TRACE_ALL, TRACE_S1, TRACE_HOVER, TRACE_WORDS = 0, 1, 2, 3
+TRACE_ALL, TRACE_S1, TRACE_WORDS = 0, 1, 2
 
 
 def short_word(word: str, n: int = MAX_WORD) -> str:
@@ -141,9 +142,6 @@ def main_figure(tokens, window, pos: int, s1_cells, threshold: float, sel=None, 
          "hoverinfo": "none", "name": "cells", "showlegend": False},
         {"type": kind, "x": b64(xs), "y": b64(ys), "mode": "lines", "line": {"color": S1_BLUE, "width": 1.6},
          "hoverinfo": "none", "name": "S1", "showlegend": False},
-        {"type": "scatter", "x": [], "y": [], "mode": "lines+markers",
-         "line": {"color": HIGHLIGHT_RED, "width": 2.6}, "marker": {"size": 4, "color": HIGHLIGHT_RED},
-         "name": "cell", "hovertemplate": "%{fullData.name}: %{y:.3f}<extra></extra>", "showlegend": False},
         {"type": "scatter", "x": b64(np.arange(W, dtype=np.uint8)), "y": b64(np.zeros(W, np.uint8)),
          "mode": "text", "text": [plotly_text(short_word(t, longest)) for t in tokens], "hovertext": hover,
          "hoverinfo": "text", "xaxis": "x2", "yaxis": "y2",
@@ -220,8 +218,8 @@ def detail_traces(on: np.ndarray, cells, min_run: int = 1):
 
 
 def detail_figure(on: np.ndarray, cells, pos: int, min_run: int = 1, uirevision: str = "") -> dict:
-    """Blue bars (share of S1 on at each step) over gray on-range lines, one row per S1 cell.
-    Trace 2 is the hovered cell's on-ranges in red, filled clientside."""
+    """Blue bars (share of S1 on at each step) over gray on-range lines, one row per S1 cell (the
+    hovered cell's on-ranges are drawn red over them by assets/select.js)."""
     W = on.shape[0]
     share, rx, ry, text = detail_traces(on, cells, min_run)
     ticks = list(range(0, W, max(1, W // 10)))
@@ -233,9 +231,6 @@ def detail_figure(on: np.ndarray, cells, pos: int, min_run: int = 1, uirevision:
         {"type": "scatter", "x": b64(rx), "y": b64(ry), "mode": "lines", "line": {"color": RANGE_GRAY, "width": 3},
          "text": text, "hovertemplate": "cell %{text}<extra></extra>", "xaxis": "x2", "yaxis": "y2",
          "name": "on-ranges", "showlegend": False, "connectgaps": False},
-        {"type": "scatter", "x": [], "y": [], "mode": "lines", "line": {"color": HIGHLIGHT_RED, "width": 3},
-         "xaxis": "x2", "yaxis": "y2", "hoverinfo": "skip", "name": "highlight", "showlegend": False,
-         "connectgaps": False},
     ]
     layout = {
         "template": TEMPLATE, "margin": {**MARGIN, "b": 24}, "showlegend": False, "uirevision": uirevision,
