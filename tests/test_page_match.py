@@ -47,6 +47,23 @@ def test_the_top_50_of_lv_match_as_one_figure(page, small):
     elided = int(m.table["length"].iloc[0]) - (grid.max_shown - 1)
     assert first_row_words == [f"…+{elided}" if t == "…" else t for t in grid.tokens[0].tolist() if t]
     assert "top 50 of" in page.el("match-main-info").text
+    # the words are drawn on the canvas over the plot (plotly draws no text there): row 0's words in
+    # order, each with ink at its place, and the ranks and "use" labels beside every row
+    drawn = page.wait(lambda: page.js(f"var c = document.querySelector('#{MATRIX} canvas.lv-text-layer');"
+                                      "return c && c._lvDrawn && c._lvDrawn.length && c._lvDrawn;"), "canvas text")
+    words = [d for d in drawn if d[4] == "text"]
+    row0 = [d for d in words if d[1] == min(w[1] for w in words)]
+    assert [d[2] for d in row0] == [t.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+                                    for t in first_row_words]
+    assert [d[2] for d in drawn if d[4] == "rank"] == [str(r + 1) for r in range(50)]
+    assert [d[2] for d in drawn if d[4] == "use"] == ["use"] * 50
+    ink = page.js(f"""var c = document.querySelector('#{MATRIX} canvas.lv-text-layer'), g = c.getContext('2d');
+        var k = window.devicePixelRatio || 1;
+        return arguments[0].map(function (d) {{ var px = g.getImageData(Math.round((d[0] - 4) * k), Math.round((d[1] - 5) * k),
+            Math.round(8 * k), Math.round(10 * k)).data, n = 0;
+            for (var i = 3; i < px.length; i += 4) {{ if (px[i] > 0) {{ n++; }} }} return n; }});""", row0)
+    assert all(n > 0 for n in ink), ink
+    assert page.js(f"return document.querySelectorAll('#{MATRIX} .textpoint').length") == 0
 
 
 def test_histogram_click_filters_to_that_length_and_writes_the_url(page, small):
@@ -143,10 +160,11 @@ def test_csv_download_holds_the_full_ranked_table(page, small, downloads):
     assert [int(v) for v in rows[1][:2]] == full[["start", "stop"]].values[0].tolist()
 
 
-def test_figures_export_as_png_and_svg(page, small):
+def test_figures_export_as_png_and_svg(page, small, downloads):
     page.open(SEARCH + "&annotation=depth")
     cells, m = expected(small)
     rows_shown(page, m.table[["start", "stop"]].values.tolist())
+    from urllib.parse import unquote
     for graph in ("select-main-graph", MATRIX, "match-main-histogram"):
         for fmt, head in (("svg", "data:image/svg+xml"), ("png", "data:image/png")):
             url = page.d.execute_async_script(
@@ -154,10 +172,25 @@ def test_figures_export_as_png_and_svg(page, small):
                 ".then(done, function (e) { done('error: ' + e); });", graph, fmt)
             assert url.startswith(head), (graph, fmt, url[:80])
             if fmt == "svg" and graph == "select-main-graph":
-                from urllib.parse import unquote
                 svg = unquote(url.split(",", 1)[1])
                 assert "<image" not in svg and svg.count("class=\"js-line\"") >= 2      # vectors, not a raster
-    assert page.js("return document.querySelectorAll('[data-lv-export]').length") >= 6
+            if fmt == "svg" and graph == MATRIX:   # the words the page draws on a canvas are SVG text here
+                svg = unquote(url.split(",", 1)[1])
+                n_words = page.js(f"return document.querySelector('#{MATRIX} canvas.lv-text-layer')._lvDrawn.length")
+                assert svg.count('class="textpoint"') >= n_words > 50 * 3
+    # the buttons download the files
+    for f in list(downloads.glob("*.png")) + list(downloads.glob("*.svg")):
+        f.unlink()
+    buttons = page.d.find_elements("css selector", "[data-lv-export]")
+    assert {(b.get_attribute("data-lv-export"), b.get_attribute("data-lv-format")) for b in buttons} >= {
+        (g, f) for g in ("select-main-graph", MATRIX, "match-main-histogram") for f in ("png", "svg")}
+    for b in buttons:
+        if b.get_attribute("data-lv-export") in ("select-main-graph", MATRIX, "match-main-histogram"):
+            page.click(b)
+    for name in ("select", "matches", "length_histogram"):
+        png = page.wait(lambda: next(iter(downloads.glob(f"{name}*.png")), None), f"{name}.png")
+        svg = page.wait(lambda: next(iter(downloads.glob(f"{name}*.svg")), None), f"{name}.svg")
+        page.wait(lambda: png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and b"</svg>" in svg.read_bytes(), f"{name} files")
 
 
 def test_no_selection_and_an_empty_hypothesis_say_so(page):

@@ -112,6 +112,32 @@ def test_brush_by_dragging_across_the_words_or_the_lines(page, small):
     shown(page, s1=s1(small, "cells", (5, 9), 0.3))
 
 
+def test_dragging_anywhere_over_the_lines_raises_nothing(page, small):
+    """Issue 9: dragging across the lines threw uncaught TypeErrors in plotly's selection code (35
+    console errors in one session). Drags that start on the lines, leave the plot, come back or end
+    on the words: no console error (the page fixture checks), no plotly selection drawn, and the
+    drag from the lines to the words selects the steps it crossed."""
+    page.open(BASE)
+    shown(page, pos=0)
+    page.center(page.el(GRAPH))
+    top, bottom = page.pixel(GRAPH, 2, 0.9), page.pixel(GRAPH, 2, -0.9)
+    right, _ = page.pixel(GRAPH, 39, 0)
+    (wx, wy) = word_x(page, 30)
+    w, h = page.js("return [window.innerWidth, window.innerHeight]")
+    paths = [
+        [(top[0], top[1]), (top[0] + 60, top[1] + 80), (right + 40, bottom[1] + 60)],          # out to the right
+        [(bottom[0] + 30, bottom[1]), (bottom[0] + 30, top[1] - 150), (bottom[0] + 90, top[1])],  # out over the top
+        [(right - 5, top[1]), (wx, wy)],                                                       # lines to words
+    ]
+    for path in paths:
+        page.mouse([(min(max(x, 2), w - 2), min(max(y, 2), h - 2)) for x, y in path])
+        page.settle()
+        assert page.js(f"return document.querySelectorAll('#{GRAPH} .select-outline, #{GRAPH} .selectionlayer path')"
+                       ".length") == 0
+    page.wait(lambda: page.query().get("sel") == "30:39", "the last drag's steps selected (centres 30 … 38)")
+    shown(page, s1=s1(small, "cells", (30, 39), 0.3))
+
+
 def test_click_click_brush_draws_the_new_range_at_full_opacity(page, small):
     """Issue 9: after a click-click brush the new words were drawn at 20% and the old range bold."""
     page.open(BASE)

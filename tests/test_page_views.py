@@ -196,6 +196,14 @@ def test_projection_points_show_their_range_and_use_takes_no_padding(page, paren
     pats = analysis.patterns(parens, "cell2", "depth", value=[0, 1, 2, 3, 4], threshold=0.3)
     assert sum(int(n.split("(")[1].rstrip(")").replace(",", "")) for n, _, _ in traces) == len(pats) == 7389
     assert sum(k for _, k, _ in traces) < 1000          # ranges on one point are one (larger) marker
+    shared = page.js("""var gd = document.getElementById('projection-main-graph').querySelector('.js-plotly-plot');
+        var out = []; gd._fullData.forEach(t => t.hovertext.forEach((h, k) => out.push([h, t.marker.size[k]])));
+        return out;""")
+    counts = [int(h.split(" ranges share")[0].rsplit("· ", 1)[1].replace(",", "")) if "ranges share" in h else 1
+              for h, _ in shared]
+    assert sum(counts) == len(pats) and max(counts) > 1      # each point says how many ranges it holds
+    by_count = sorted(zip(counts, (size for _, size in shared)))
+    assert by_count[0][1] < by_count[-1][1]                   # and the more, the larger it is drawn
     legend = page.js("""var s = document.querySelector('#projection-main-graph .main-svg').getBoundingClientRect();
         var l = document.querySelector('#projection-main-graph .legend').getBoundingClientRect();
         return [l.left >= s.left - 1, l.right <= s.right + 1, l.top >= s.top - 1, l.bottom <= s.bottom + 1];""")
