@@ -125,19 +125,22 @@ def threshold_bounds(layer: LayerInfo | None, transform: str | None) -> tuple[fl
 
 # -- the checks: (value, scope, state so far) -> cd.Ok | cd.Clamped | cd.Invalid -------------------
 
+def _one_of(v, names, what: str, kind: str):
+    """v if it is one of `names`, else a notice that lists them."""
+    return cd.Ok(v) if v in names else cd.Invalid(f"is not {what} ({kind}: {', '.join(names) or 'none'})")
+
+
 def _check_dataset(v, scope, s):
-    names = scope.catalog.names
-    if v not in names:
-        return cd.Invalid(f"is not a dataset of this server (datasets: {', '.join(names)})")
+    found = _one_of(v, scope.catalog.names, "a dataset of this server", "datasets")
+    if not isinstance(found, cd.Ok):
+        return found
     if scope.catalog.info(v) is None:
         return cd.Invalid(f"is unavailable ({cd.short(scope.catalog.errors.get(v, 'it cannot be opened'), 120)})")
     return cd.Ok(v)
 
 
 def _check_layer(v, scope, s):
-    layers = scope.info.layers
-    return cd.Ok(v) if v in layers else cd.Invalid(f"is not a layer of {scope.info.name} "
-                                                   f"(layers: {', '.join(layers)})")
+    return _one_of(v, scope.info.layers, f"a layer of {scope.info.name}", "layers")
 
 
 def _check_transform(v, scope, s):
@@ -185,9 +188,7 @@ def _check_length(v, scope, s):
 
 
 def _check_annotation(v, scope, s):
-    have = scope.info.annotations
-    return cd.Ok(v) if v in have else cd.Invalid(f"is not an annotation of {scope.info.name} "
-                                                 f"(annotations: {', '.join(have) or 'none'})")
+    return _one_of(v, scope.info.annotations, f"an annotation of {scope.info.name}", "annotations")
 
 
 def _check_compare(v, scope, s):
