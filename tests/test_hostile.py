@@ -312,14 +312,13 @@ def assert_no_server_error(r):
     assert "Traceback" not in body and 'File "' not in body
 
 
-@SLOW
-@given(st.data())
-def test_callback_endpoint_fuzzed_values(served, data):
-    """Random values for every input and state of every callback: no 5xx, no traceback logged."""
-    dash_app, client, opened, allowed, tracebacks = served
-    cbs = callbacks(dash_app)
-    cb = data.draw(st.sampled_from(cbs), label="callback")
+def input_names(cb) -> list[str]:
+    return [f"{d['id']}.{d['property']}" for d in cb["inputs"] if isinstance(d["id"], str)]
 
+
+def fuzzed_body(cb, data, changed=None) -> dict:
+    """A request to callback `cb` with a random value for every input and state; `changed` (the
+    inputs said to have fired) drawn too when not given."""
     def item(dep):
         if not isinstance(dep["id"], str):
             return data.draw(st.lists(st.fixed_dictionaries({
@@ -328,16 +327,47 @@ def test_callback_endpoint_fuzzed_values(served, data):
         return {"id": dep["id"], "property": dep["property"], "value": data.draw(prop_value)}
     inputs = [item(d) for d in cb["inputs"]]
     state = [item(d) for d in cb["state"]]
-    names = [f"{d['id']}.{d['property']}" for d in cb["inputs"] if isinstance(d["id"], str)]
-    changed = data.draw(st.lists(st.sampled_from(names), max_size=2, unique=True)) if names else []
+    if changed is None:
+        names = input_names(cb)
+        changed = data.draw(st.lists(st.sampled_from(names), max_size=2, unique=True)) if names else []
     outputs = cb["output"]
     parts = outputs[2:-2].split("...") if outputs.startswith("..") else [outputs]
     out_list = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1].split("@")[0]} for p in parts]
-    body = {"output": outputs, "outputs": out_list if outputs.startswith("..") else out_list[0],
+    return {"output": outputs, "outputs": out_list if outputs.startswith("..") else out_list[0],
             "inputs": inputs, "state": state, "changedPropIds": changed}
+
+
+def post_fuzzed(served, body):
+    _, client, opened, allowed, tracebacks = served
     assert_no_server_error(client.post("/_dash-update-component", json=body))
     assert set(opened) <= allowed, f"opened outside the config: {set(opened) - allowed}"
-    assert tracebacks.records == []
+    assert tracebacks.records == [], tracebacks.records
+
+
+@SLOW
+@given(st.data())
+def test_callback_endpoint_fuzzed_values(served, data):
+    """Random values for every input and state of every callback: no 5xx, no traceback logged."""
+    cb = data.draw(st.sampled_from(callbacks(served[0])), label="callback")
+    post_fuzzed(served, fuzzed_body(cb, data))
+
+
+def test_every_input_of_every_callback_fires_with_random_values(served):
+    """Each input of each server callback in turn is the one that fired, with random values for all
+    inputs and states: the clientside-fed stores (the select view's gestures, the navigation channel)
+    and every control, not only the few that a sample of callbacks happens to reach."""
+    cbs = callbacks(served[0])
+    fired = [(cb, name) for cb in cbs for name in input_names(cb)]
+    names = {name for _, name in fired}
+    assert {"select-main-gestures.data", "navigate.data", "url.search", "match-main-histogram.clickData",
+            "match-main-download-button.n_clicks"} <= names, names
+    for cb, name in fired:
+        @settings(max_examples=6 * SCALE, deadline=None, database=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+        @given(st.data())
+        def fire(data):
+            post_fuzzed(served, fuzzed_body(cb, data, changed=[name]))
+        fire()
 
 
 @SLOW
