@@ -56,14 +56,16 @@ try { new PerformanceObserver(function (l) { l.getEntries().forEach(function (e)
 ['keydown', 'mouseup', 'mousedown'].forEach(function (t) { window.addEventListener(t, function (e) {
     window.__lv.input[t] = e.timeStamp; }, true); });
 """
-# waits (in the page) for the first frame at which `done()` holds; resolves to that frame's time
+# waits (in the page) for the first frame at which `done()` holds; resolves to that frame's time. A
+# result with no matches is a figure with no key ("no matches", "no cells selected"): new is shown too.
 WATCH = """
 var done = new Function('m', 's', 'sg', arguments[0]), start = performance.now();
 window.__lv.shown = null;
 function plot(id) { var b = document.getElementById(id); return b && b.querySelector('.js-plotly-plot'); }
 function frame(ts) {
-    var m = plot('match-main-matrix'), s = plot('select-main-graph');
-    if (done(m && m.layout && m.layout.meta, s && s.layout && s.layout.meta, s)) {
+    var mg = plot('match-main-matrix'), s = plot('select-main-graph');
+    var m = mg && mg.layout && (mg.layout.meta || (mg.layout !== window.__lv.before && {key: 'a figure with no key'}));
+    if (done(m, s && s.layout && s.layout.meta, s)) {
         window.__lv.shown = performance.now(); return; }
     if (performance.now() - start < 60000) { requestAnimationFrame(frame); }
 }
@@ -102,6 +104,7 @@ def start_server(config: Path, port: int, env=None):
 class Bench:
     def __init__(self, driver, url):
         self.d, self.url = driver, url
+        self.search = ""
 
     def js(self, script, *args):
         return self.d.execute_script(script, *args)
@@ -123,15 +126,21 @@ class Bench:
         raise TimeoutError(condition)
 
     def point(self, graph, x, y, axes=("xaxis", "yaxis")):
-        el = self.d.find_element(By.ID, graph)
-        self.js("document.documentElement.style.scrollBehavior = 'auto';"   # Bootstrap scrolls smoothly
-                "arguments[0].scrollIntoView({block: 'center'});", el)
-        time.sleep(0.15)
-        return self.js(f"""var gd = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
+        """Viewport x, y of data point (x, y) of a graph, scrolled into view (a tall figure, such as
+        the match matrix, does not fit the viewport)."""
+        script = f"""var gd = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
             var xa = gd._fullLayout.{axes[0]}, ya = gd._fullLayout.{axes[1]}, r = gd.getBoundingClientRect();
             var x = xa.type === 'category' ? xa.l2p(xa._categoriesMap[arguments[1]]) : xa.d2p(arguments[1]);
-            return [r.left + xa._offset + x, r.top + ya._offset + ya.d2p(arguments[2])];""",
-                       graph, x, y)
+            return [r.left + xa._offset + x, r.top + ya._offset + ya.d2p(arguments[2])];"""
+        self.js("document.documentElement.style.scrollBehavior = 'auto';"   # Bootstrap scrolls smoothly
+                "arguments[0].scrollIntoView({block: 'center'});", self.d.find_element(By.ID, graph))
+        px, py = self.js(script, graph, x, y)
+        height = self.js("return window.innerHeight")
+        if not 40 < py < height - 40:
+            self.js("window.scrollBy(0, arguments[0]);", py - height / 2)
+            px, py = self.js(script, graph, x, y)
+        time.sleep(0.15)
+        return px, py
 
     def pointer(self, moves, press=True):
         a = ActionBuilder(self.d)
@@ -152,7 +161,8 @@ class Bench:
     def measure(self, act, done: str, event: str):
         """Run `act()`, then the ms from its input event to the first frame showing `done`, and the
         longest task in between (0 when none is over 50 ms)."""
-        self.js("window.__lv.tasks = []; window.__lv.input = {};")
+        self.js("window.__lv.tasks = []; window.__lv.input = {}; var b = document.getElementById('match-main-matrix');"
+                "var gd = b && b.querySelector('.js-plotly-plot'); window.__lv.before = gd && gd.layout;")
         self.js(WATCH, done)
         act()
         end = time.time() + 90
@@ -169,12 +179,33 @@ class Bench:
 
     def key(self):
         return self.js("var gd = document.getElementById('match-main-matrix').querySelector('.js-plotly-plot');"
-                       "return gd.layout.meta.key;")
+                       "return (gd.layout.meta || {}).key || '';")
+
+
+class Results(dict):
+    """{action: [(ms, longest task ms)]}; an action whose result never showed is counted apart (and
+    said), not allowed to end the run."""
+
+    def __init__(self):
+        super().__init__()
+        self.failed: dict = {}
+
+    def add(self, name: str, b: "Bench", act, done: str, event: str):
+        try:
+            ms, task = b.measure(act, done, event)
+        except TimeoutError as e:
+            self.failed[name] = self.failed.get(name, 0) + 1
+            print(f"  {name}: NOT SHOWN ({e}; at {b.js('return location.search')})", flush=True)
+            b.open(b.search)
+            return
+        self.setdefault(name, []).append((ms, task))
+        print(f"  {name}: {ms:.0f} ms, longest task {task:.0f} ms", flush=True)
 
 
 def run_actions(b: Bench, search: str, repeat: int, words=(20, 23)):
-    """Each action `repeat` times: {name: [(ms, longest task ms)]}."""
-    out: dict = {}
+    """Each action `repeat` times: Results."""
+    out = Results()
+    b.search = search
     b.open(search)
     changed = "return m && m.key !== '%s';"
     for i in range(repeat):
@@ -189,15 +220,15 @@ def run_actions(b: Bench, search: str, repeat: int, words=(20, 23)):
             box.send_keys(Keys.ENTER)
         if abs(float(b.js("return document.getElementById('select-main-threshold-input').value") or 0) - thr) < 1e-9:
             thr += 0.05
-        out.setdefault("threshold typed + Enter", []).append(b.measure(typed, changed % key, "keydown"))
+        out.add("threshold typed + Enter", b, typed, changed % key, "keydown")
 
         key = b.key()
         y_now = float(b.js("return document.getElementById('select-main-graph').querySelector('.js-plotly-plot')"
                            ".layout.shapes[0].y0"))
         x, y = b.point("select-main-graph", 10.3, y_now)
         dy = -25 if i % 2 else 25
-        out.setdefault("threshold line dragged", []).append(
-            b.measure(lambda: b.pointer([(x, y), (x + 4, y + dy / 2), (x + 8, y + dy)]), changed % key, "mouseup"))
+        out.add("threshold line dragged", b, lambda: b.pointer([(x, y), (x + 4, y + dy / 2), (x + 8, y + dy)]),
+                changed % key, "mouseup")
 
         key = b.key()
         w0, w1 = words[0] + i % 4, words[1] + i % 4
@@ -207,31 +238,33 @@ def run_actions(b: Bench, search: str, repeat: int, words=(20, 23)):
         b.wait("return m && m.key !== '%s';" % key)
         b.wait("return !document.querySelector('[data-dash-is-loading=\"true\"]');")
         key = b.key()
-        out.setdefault("click-click brush", []).append(b.measure(lambda: b.click(xb, yw), changed % key, "mouseup"))
+        out.add("click-click brush", b, lambda: b.click(xb, yw), changed % key, "mouseup")
 
         key = b.key()
         w0, w1 = 5 + i % 5, 8 + i % 5
         (xa, yw), (xb, _) = b.point("select-main-graph", w0, 0, ("xaxis2", "yaxis2")), \
             b.point("select-main-graph", w1, 0, ("xaxis2", "yaxis2"))
-        out.setdefault("drag brush", []).append(
-            b.measure(lambda: b.pointer([(xa - 3, yw), (xa + 15, yw), (xb + 3, yw)]), changed % key, "mouseup"))
+        out.add("drag brush", b, lambda: b.pointer([(xa - 3, yw), (xa + 15, yw), (xb + 3, yw)]), changed % key,
+                "mouseup")
 
         key = b.key()
-        lengths = b.js("var gd = document.getElementById('match-main-histogram').querySelector('.js-plotly-plot');"
-                       "return gd.data[0].x;") or []
-        if lengths:
-            L = lengths[min(len(lengths) - 1, 1 + i % 3)]
-            hx, hy = b.point("match-main-histogram", L, 0)
-            out.setdefault("histogram bar click", []).append(
-                b.measure(lambda: b.click(hx, hy - 3), changed % key, "mouseup"))
+        # a bar tall enough to hit (at least 8 px), clicked in its middle
+        bars = b.js("var gd = document.getElementById('match-main-histogram').querySelector('.js-plotly-plot');"
+                    "var ya = gd._fullLayout.yaxis; return gd.data[0].x.map((x, k) => [x, gd.data[0].y[k], "
+                    "ya.d2p(0) - ya.d2p(gd.data[0].y[k])]).filter(b => b[2] >= 8);") or []
+        if bars:
+            L, count, _ = bars[min(len(bars) - 1, 1 + i % 3)]
+            hx, hy = b.point("match-main-histogram", L, count / 2)
+            out.add("histogram bar click", b, lambda: b.click(hx, hy), changed % key, "mouseup")
 
         meta = b.js("return document.getElementById('match-main-matrix').querySelector('.js-plotly-plot').layout.meta")
-        r = (3 + 5 * i) % max(1, len(meta["rows"]))
-        start = meta["rows"][r][0]
-        rx, ry = b.point("match-main-matrix", 3, r * meta["row_h"] + 10)
-        done = (f"return s && sg.layout.shapes[4] && sg.layout.shapes[4].visible && "
-                f"sg.layout.shapes[4].x0 === {start} - s.pos - 0.5;")
-        out.setdefault("match row click", []).append(b.measure(lambda: b.click(rx, ry), done, "mouseup"))
+        if meta and meta.get("rows"):
+            r = (3 + 5 * i) % len(meta["rows"])
+            start = meta["rows"][r][0]
+            rx, ry = b.point("match-main-matrix", 3, r * meta["row_h"] + 10)
+            done = (f"return s && sg.layout.shapes[4] && sg.layout.shapes[4].visible && "
+                    f"sg.layout.shapes[4].x0 === {start} - s.pos - 0.5;")
+            out.add("match row click", b, lambda: b.click(rx, ry), done, "mouseup")
         b.js("window.scrollTo(0, 0);")
         b.open(search)
     return out
@@ -264,6 +297,8 @@ def report(name: str, results: dict, load: tuple, cold: float | None):
         print(f"{action:26s} {statistics.median(ms):6.0f}ms {max(ms):6.0f}ms "
               f"{fmt(statistics.median(tasks)):>11s} / {fmt(max(tasks)):>5s} ms   "
               f"{OLD.get(action, '—'):24s} {TARGET['parens' if name == 'parens' else '1m']}")
+    for action, n in results.failed.items():
+        print(f"{action}: {n} time(s) the result was NOT shown within 90 s (not in the medians)")
     print(f"(the issue's longest task before: {OLD_TASK})")
     if cold is not None:
         print(f"first match after a fresh start (empty numba cache): {cold:.0f} ms from opening the page "
