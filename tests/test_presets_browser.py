@@ -30,9 +30,11 @@ def test_each_preset_link_opens_its_selection(dash_duo, app_factory):
         driver.get(f"{dash_duo.server_url}/?dataset={name}&{preset.query}")
         a, b = (int(x) for x in want["sel"].split(":"))
         words = lv.open_dataset(name, config=CONFIG).tokens(a, b)
-        # the words are drawn in the figures (SVG text), which an element's .text leaves out
+        # the words are drawn in the figures (SVG text, and the match matrix's canvas: LV.drawCanvasText),
+        # which an element's .text leaves out
         page_text = "return document.body.innerText + ' ' + Array.from(document.querySelectorAll('svg text'))" \
-                    ".map(t => t.textContent).join(' ');"
+                    ".map(t => t.textContent).join(' ') + ' ' + Array.from(document.querySelectorAll(" \
+                    "'canvas.lv-text-layer')).map(c => (c._lvDrawn || []).map(d => d[2]).join(' ')).join(' ');"
         until(lambda: all(w in driver.execute_script(page_text) for w in words),
               what=f"{name}: the selected words {words} on the page")
         got = until(lambda: query(driver) if query(driver).get("dataset") == name else None,
