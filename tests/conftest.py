@@ -49,6 +49,12 @@ def small_dataset(tmp_path_factory) -> Path:
     return make_small_dataset(tmp_path_factory.mktemp("data") / "small")
 
 
+@pytest.fixture(scope="module")
+def small(small_dataset):
+    """The small dataset opened (one per test module, as each module had its own)."""
+    return lv.open_dataset(small_dataset)
+
+
 @pytest.fixture(scope="session")
 def small_config(small_dataset, tmp_path_factory) -> Path:
     """datasets.yml with: small (write_dataset), parens_small (an original LSTMVis folder),

@@ -20,11 +20,6 @@ HOVER_ROW = f"""var gd = document.getElementById('{GUIDE}').querySelector('.js-p
             top: gd.layout.yaxis.categoryarray[gd.layout.yaxis.categoryarray.length - 1]}};"""
 
 
-@pytest.fixture(scope="module")
-def small(small_dataset):
-    return lv.open_dataset(small_dataset)
-
-
 def guidance_meta(page):
     return page.meta(GUIDE)
 

@@ -29,11 +29,6 @@ def client(app_factory):
     return c
 
 
-@pytest.fixture(scope="module")
-def small(small_dataset):
-    return lv.open_dataset(small_dataset)
-
-
 def meta(client):
     return client.props["guidance-main-graph.figure"]["layout"]["meta"]
 

@@ -14,11 +14,6 @@ SMALL = "?dataset=small&layer=cells&pos=0&width=40&sel=10:14&threshold=0.3"
 
 
 @pytest.fixture(scope="module")
-def small(small_dataset):
-    return lv.open_dataset(small_dataset)
-
-
-@pytest.fixture(scope="module")
 def showcase():
     try:
         return lv.open_dataset("parens_transformer", config=REPO_CONFIG)

@@ -6,7 +6,6 @@ import csv
 import io
 import time
 
-import pytest
 
 import lstmvis_dash as lv
 from lstmvis_dash.ui import match_data as md
@@ -15,11 +14,6 @@ from lstmvis_dash.ui import select_figures as sf
 
 MATRIX = "match-main-matrix"
 SEARCH = "?dataset=small&layer=cells&pos=0&width=40&sel=20:24&threshold=0.3"
-
-
-@pytest.fixture(scope="module")
-def small(small_dataset):
-    return lv.open_dataset(small_dataset)
 
 
 def expected(ds, sel=(20, 24), thr=0.3, **kw):

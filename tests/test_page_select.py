@@ -11,11 +11,6 @@ GRAPH = "select-main-graph"
 BASE = "?dataset=small&layer=cells&pos=0&width=40&sel=10:14&threshold=0.3"
 
 
-@pytest.fixture(scope="module")
-def small(small_dataset):
-    return lv.open_dataset(small_dataset)
-
-
 def s1(ds, layer, sel, thr, pad=(0, 0), exclude=()):
     return [c for c in lv.select(ds, layer, sel[0], sel[1], thr, pad_left=pad[0], pad_right=pad[1]).tolist()
             if c not in set(exclude)]

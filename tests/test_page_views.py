@@ -16,11 +16,6 @@ BASE = "?dataset=small&layer=cells&pos=0&width=40&sel=10:14&threshold=0.3"
 
 
 @pytest.fixture(scope="module")
-def small(small_dataset):
-    return lv.open_dataset(small_dataset)
-
-
-@pytest.fixture(scope="module")
 def parens():
     return lv.open_dataset(PARENS)
 
