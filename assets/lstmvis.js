@@ -4,8 +4,10 @@
  *   comparison row) asks the page to show that range (the store named by the page's data-lv-navigate);
  * - PNG / SVG export of a figure (buttons with data-lv-export = the graph's id);
  * - rewriting a non-canonical address in place (history.replaceState, no new history entry);
- * - one Plotly.react per task (figures of one answer no longer freeze the page for their sum);
- * - text traces drawn on a canvas (LV.drawCanvasText; the match matrix's words).
+ * - one Plotly.react per task (figures of one answer no longer freeze the page for their sum), the
+ *   awaited result first;
+ * - text traces drawn on a canvas (LV.drawCanvasText; the match matrix's words), line traces on a
+ *   canvas under the plot (LV.drawCanvasLines; the select plot's lines).
  * No component id is written here: ids come from data attributes that the Python layouts set.
  */
 (function () {
@@ -40,14 +42,29 @@
         }
         return arr;
     };
+    /* LV.decode, kept on the spec object: a figure's arrays are read again on every mouse move */
+    LV.decoded = function (arr) {
+        if (!arr || arr.bdata === undefined) { return LV.decode(arr); }
+        if (!arr._lvDecoded) { Object.defineProperty(arr, '_lvDecoded', {value: LV.decode(arr), enumerable: false}); }
+        return arr._lvDecoded;
+    };
     /* One figure per task. dcc.Graph calls Plotly.react for every figure of a callback's answer in
        the same task: the select plot, the plot under the words, the match matrix and the histogram
        froze the page for their sum (250-500 ms here). Queued, each react runs in a task of its own
-       (the page paints and takes input between them), in order; a newer figure for a graph whose
-       previous one is still queued replaces it. */
+       (the page paints and takes input between them); a newer figure for a graph whose previous one
+       is still queued replaces it. Graphs inside an element with data-lv-react-order="n" go in the
+       order of n (lower first; default 5), else in the order they came: the result a person is
+       waiting for (the matches) is drawn before the views that only follow it. */
     var queue = [], pump = new MessageChannel();
+    function order(gd) {
+        var box = gd && gd.closest ? gd.closest('[data-lv-react-order]') : null;
+        var n = box ? parseFloat(box.getAttribute('data-lv-react-order')) : NaN;
+        return isFinite(n) ? n : 5;
+    }
     pump.port1.onmessage = function () {
-        var job = queue.shift();
+        var best = 0;
+        for (var i = 1; i < queue.length; i++) { if (queue[i].order < queue[best].order) { best = i; } }
+        var job = queue.splice(best, 1)[0];
         if (queue.length) { pump.port2.postMessage(0); }
         if (!job) { return; }
         var result;
@@ -66,7 +83,7 @@
                 for (var i = 0; i < queue.length; i++) {
                     if (queue[i].gd === gd) { done = queue.splice(i, 1)[0].done.concat(done); break; }
                 }
-                queue.push({gd: gd, args: args, react: react, done: done});
+                queue.push({gd: gd, args: args, react: react, done: done, order: order(gd)});
                 if (queue.length === 1) { pump.port2.postMessage(0); }
             });
         };
@@ -109,9 +126,11 @@
         return String(t).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
     }
     function pick(v, k) { return Array.isArray(v) ? v[k] : v; }
-    /* LV.overlay(gd, name): a cleared 2-D canvas of the figure's size over its plot, under the hover
-       and colour-bar layers (pointer events pass through), in CSS pixels; null before the first plot. */
-    LV.overlay = function (gd, name) {
+    /* LV.overlay(gd, name[, under]): a cleared 2-D canvas of the figure's size over its plot, under the
+       hover and colour-bar layers (pointer events pass through), in CSS pixels; null before the
+       first plot. With `under`, beneath the plot's SVG (whose backgrounds must be transparent), so
+       that the grid, the shapes and the text are drawn over it. */
+    LV.overlay = function (gd, name, under) {
         var fl = gd && gd._fullLayout, box = gd && gd.querySelector('.svg-container');
         if (!fl || !fl.xaxis || !fl.yaxis || !box) { return null; }
         var cv = box.querySelector('canvas.' + name);
@@ -120,7 +139,7 @@
             cv.className = name;
             cv.style.cssText = 'position: absolute; left: 0; top: 0; pointer-events: none;';
             var svgs = box.querySelectorAll(':scope > .main-svg');
-            box.insertBefore(cv, svgs.length > 1 ? svgs[1] : null);
+            box.insertBefore(cv, under ? svgs[0] || null : svgs.length > 1 ? svgs[1] : null);
         }
         var dpr = window.devicePixelRatio || 1, W = fl.width, H = fl.height;
         if (cv.width !== Math.round(W * dpr) || cv.height !== Math.round(H * dpr)) {
@@ -157,6 +176,39 @@
             }
         });
     };
+    /* Line traces marked CANVAS_LINES (select_figures.py: the window's lines and S1) drawn on a canvas
+       under the plot: plotly's SVG path of 650 cells x 40 steps cost 80-440 ms per update here (and
+       WebGL without a GPU is read back per frame); a canvas strokes them in a few ms. Plotly does
+       not draw them (invisible); the export draws them again as SVG. NaN (or null) breaks a line. */
+    var CANVAS_LINES = 'lv-canvas-lines';
+    function axisOf(fl, ref, letter) { return fl[letter + 'axis' + String(ref || letter).slice(1)]; }
+    LV.drawCanvasLines = function (gd) {
+        var c = LV.overlay(gd, 'lv-lines-layer', true);
+        if (!c) { return; }
+        var fl = gd._fullLayout;
+        (gd.data || []).forEach(function (t) {
+            if (t.meta !== CANVAS_LINES) { return; }
+            var xa = axisOf(fl, t.xaxis, 'x'), ya = axisOf(fl, t.yaxis, 'y'), line = t.line || {};
+            var xs = LV.decoded(t.x), ys = LV.decoded(t.y), open = false;
+            if (!xa || !ya) { return; }
+            c.save();
+            c.beginPath();
+            c.rect(xa._offset, ya._offset, xa._length, ya._length);
+            c.clip();
+            c.strokeStyle = line.color || '#444';
+            c.lineWidth = line.width || 1;
+            c.lineJoin = 'round';
+            c.beginPath();
+            for (var k = 0; k < ys.length; k++) {
+                var y = ys[k];
+                if (y === null || !isFinite(y)) { open = false; continue; }
+                var px = xa._offset + xa.l2p(xs[k]), py = ya._offset + ya.l2p(y);
+                if (open) { c.lineTo(px, py); } else { c.moveTo(px, py); open = true; }
+            }
+            c.stroke();
+            c.restore();
+        });
+    };
     LV.drawCanvasText = function (gd) {
         var c = LV.overlay(gd, 'lv-text-layer');
         if (!c) { return; }
@@ -189,13 +241,18 @@
         var data = gd.data.map(function (t) {
             var c = Object.assign({}, t);
             if (format === 'svg' && c.type === 'scattergl') { c.type = 'scatter'; }
+            if (c.meta === CANVAS_LINES) { c.visible = true; }
             if (c.meta === CANVAS_TEXT) {
                 c.visible = true;
                 if (!/text/.test(c.mode || '')) { c.mode = (c.mode ? c.mode + '+' : '') + 'text'; }
             }
             return c;
         });
-        return {figure: {data: data, layout: Object.assign({}, gd.layout)},
+        var layout = Object.assign({}, gd.layout);
+        if (data.some(function (t) { return t.meta === CANVAS_LINES; })) {   // drawn over the page's white
+            layout.paper_bgcolor = layout.plot_bgcolor = 'white';
+        }
+        return {figure: {data: data, layout: layout},
                 opts: {format: format, width: fl.width || 900, height: fl.height || 500}};
     }
     LV.figureImage = function (graphId, format) {

@@ -1,8 +1,11 @@
 /* LSTMVis-Dash select view, in the browser (lstmvis_dash/ui/select_view.py, select_figures.py):
- * - hover: the line under the mouse is drawn red and named ("cell 17"), its chip and its on-ranges
- *   in the plot under the words too; the cell goes to the page's hover store (debounced);
+ * - lines: the window's lines and S1 are drawn on a canvas under the plot (LV.drawCanvasLines);
+ * - hover: the line nearest the mouse (within HOVER_PX) is drawn red and named ("cell 17"), its chip
+ *   and its on-ranges in the plot under the words too; the cell goes to the page's hover store
+ *   (debounced);
  * - brush: drag across the words or the lines; or click a start word, then an end word;
- * - threshold: grab the red dashed line anywhere along it, move it, release to commit;
+ * - threshold: grab the red dashed line anywhere along it, move it (a line drawn over the plot
+ *   follows the mouse: a plotly relayout redrew the whole plot per frame), release to commit;
  * - a chip's × drops the cell from S1, an excluded chip's ↺ restores it.
  * Gestures go to the view's gesture store (the container's data-lv-gestures); the server makes the
  * view state from them. Plotly's own box select stays off. Trace indices: 0 lines, 1 S1, 2 words
@@ -12,7 +15,7 @@
     'use strict';
     var LV = window.LV;
     var TRACE_ALL = 0, TRACE_S1 = 1, RED = '#d62728';
-    var GRAB_PX = 6, DRAG_PX = 3;
+    var GRAB_PX = 6, DRAG_PX = 3, HOVER_PX = 8;
 
     function storeOf(el) {
         var box = el && el.closest ? el.closest('[data-lv-gestures]') : null;
@@ -38,14 +41,43 @@
         return el;
     }
 
+    /* [trace index, cell ids] of the traces that hold lines, S1 first (it wins a tie) */
+    function lineTraces(gd) {
+        var m = meta(gd);
+        return [[TRACE_S1, m.s1 || []], [TRACE_ALL, m.cells || []]];
+    }
+    function traceY(gd, trace) { var t = gd.data && gd.data[trace]; return t ? LV.decoded(t.y) : []; }
+
     function lineOf(gd, cell) {
-        var m = meta(gd), W = m.width, cells = m.cells || [], s1 = m.s1 || [];
-        var trace = TRACE_ALL, idx = cells.indexOf(cell);
-        if (idx < 0) { trace = TRACE_S1; idx = s1.indexOf(cell); }
-        if (idx < 0 || !gd._fullData[trace]) { return null; }
-        var ys = gd._fullData[trace].y, x = new Array(W), y = new Array(W);
-        for (var k = 0; k < W; k++) { x[k] = k; y[k] = ys[idx * (W + 1) + k]; }
-        return {x: x, y: y};
+        var W = meta(gd).width, found = null;
+        lineTraces(gd).forEach(function (tc) {
+            var idx = tc[1].indexOf(cell), ys = traceY(gd, tc[0]);
+            if (found || idx < 0 || ys.length < (idx + 1) * (W + 1) - 1) { return; }
+            var x = new Array(W), y = new Array(W);
+            for (var k = 0; k < W; k++) { x[k] = k; y[k] = ys[idx * (W + 1) + k]; }
+            found = {x: x, y: y};
+        });
+        return found;
+    }
+
+    /* the cell whose line passes nearest the mouse (within HOVER_PX, between the steps too), or null */
+    function cellNear(gd, clientX, clientY) {
+        var g = geometry(gd), m = meta(gd), W = m.width;
+        if (!g || !W || clientX < g.left || clientX > g.left + g.width || clientY < g.top || clientY > g.plotBottom) {
+            return null;
+        }
+        var xd = step(g, clientX), k = Math.max(0, Math.min(W - 2, Math.floor(xd)));
+        var f = W > 1 ? Math.max(0, Math.min(1, xd - k)) : 0, py = clientY - g.top, best = null, bestD = HOVER_PX;
+        lineTraces(gd).forEach(function (tc) {
+            var ys = traceY(gd, tc[0]), ids = tc[1];
+            for (var i = 0; i < ids.length; i++) {
+                var y0 = ys[i * (W + 1) + k], y1 = W > 1 ? ys[i * (W + 1) + k + 1] : y0;
+                if (!isFinite(y0) || !isFinite(y1)) { continue; }
+                var d = Math.abs(g.ya.l2p(y0 + (y1 - y0) * f) - py);
+                if (d < bestD) { bestD = d; best = ids[i]; }
+            }
+        });
+        return best;
     }
 
     function highlight(gd, cell) {
@@ -87,29 +119,29 @@
     }
     function now() { if (clearTimer) { clearTimeout(clearTimer); clearTimer = null; } }
 
-    function cellAt(gd, pt) {
-        var m = meta(gd);
-        if (m.width === undefined || pt.pointNumber === undefined) { return null; }
-        var idx = Math.floor(pt.pointNumber / (m.width + 1));
-        if (pt.curveNumber === TRACE_ALL) { return (m.cells || [])[idx]; }
-        if (pt.curveNumber === TRACE_S1) { return (m.s1 || [])[idx]; }
-        return null;
-    }
-
     LV.bind('.lv-select-graph', function (gd) {
-        // a new figure: the highlighted line is drawn again from it (or cleared when it is gone)
-        gd.on('plotly_afterplot', function () {
+        // a new figure: its lines drawn, the highlighted line drawn again from it (or cleared when it is gone)
+        function drawn() {
+            LV.drawCanvasLines(gd);
+            var preview = gd.parentElement.querySelector('.lv-threshold-preview');
+            if (preview) { preview.style.display = 'none'; }
             var c = gd._lvHighlighted;
             if (c !== undefined && c !== null) { gd._lvHighlighted = undefined; highlight(gd, c); }
-        });
-        gd.on('plotly_hover', function (ev) {
-            var pt = ev && ev.points && ev.points[0];
-            if (!pt) { return; }
-            var cell = cellAt(gd, pt);
-            if (cell !== null && cell !== undefined) { now(); highlight(gd, cell); }
-        });
-        gd.on('plotly_unhover', function () { later(gd); });
+        }
+        drawn();
+        gd.on('plotly_afterplot', drawn);
     });
+    var hovered = null, hoverFrame = null, lastMove = null;
+    function hoverAt(gd, e) {
+        lastMove = {gd: gd, x: e.clientX, y: e.clientY};
+        if (hoverFrame) { return; }
+        hoverFrame = requestAnimationFrame(function () {
+            hoverFrame = null;
+            var mv = lastMove, cell = mv.gd ? cellNear(mv.gd, mv.x, mv.y) : null;
+            if (cell !== null) { now(); hovered = mv.gd; highlight(mv.gd, cell); }
+            else if (hovered) { later(hovered); hovered = null; }
+        });
+    }
     LV.bind('.lv-detail', function (dd) {
         dd.on('plotly_afterplot', function () {
             var card = dd.closest('[data-lv-gestures]'), gd = card && LV.plot(card.querySelector('.lv-select-graph'));
@@ -189,7 +221,13 @@
         }
     }, true);
 
-    var frame = null;
+    /* the dragged threshold, drawn over the plot until the answer's figure shows it */
+    function preview(gd) {
+        var el = gd.parentElement.querySelector('.lv-threshold-preview');
+        if (!el) { el = document.createElement('div'); el.className = 'lv-threshold-preview'; gd.parentElement.appendChild(el); }
+        return el;
+    }
+
     document.addEventListener('mousemove', function (e) {
         if (!drag) {
             var box = e.target.closest ? e.target.closest('.lv-select-graph') : null, gd = LV.plot(box);
@@ -198,6 +236,7 @@
                 gd.classList.toggle('lv-near-threshold', !!g && g.lineY !== null && Math.abs(e.clientY - g.lineY) <= GRAB_PX
                                     && e.clientX >= g.left && e.clientX <= g.left + g.width);
             }
+            hoverAt(gd && gd._fullLayout ? gd : null, e);
             return;
         }
         e.preventDefault();
@@ -207,12 +246,12 @@
             var py = Math.min(Math.max(e.clientY - d.g.top, 0), d.g.ya._length);
             d.value = d.g.ya.p2l(py);
             d.moved = true;
-            if (!frame) {
-                frame = requestAnimationFrame(function () {
-                    frame = null;
-                    if (drag === d) { window.Plotly.relayout(d.gd, {'shapes[0].y0': d.value, 'shapes[0].y1': d.value}); }
-                });
-            }
+            var line = preview(d.gd);
+            clearTimeout(line._lvTimer);
+            line.style.display = 'block';
+            line.style.left = (d.g.left - d.g.rect.left) + 'px';
+            line.style.width = d.g.width + 'px';
+            line.style.top = (d.g.top - d.g.rect.top + py - 1) + 'px';
             return;
         }
         d.x1 = Math.min(Math.max(e.clientX, d.g.left), d.g.left + d.g.width);
@@ -235,7 +274,11 @@
         drag = null;
         d.gd.classList.remove('lv-dragging-threshold');
         if (d.kind === 'threshold') {
-            if (d.moved) { send(d.gd, {kind: 'threshold', y: d.value}); }
+            if (d.moved) {
+                send(d.gd, {kind: 'threshold', y: d.value});
+                var el = preview(d.gd);   // hidden by the next figure, or after a while when none comes
+                el._lvTimer = setTimeout(function () { el.style.display = 'none'; }, 5000);
+            } else { preview(d.gd).style.display = 'none'; }
             return;
         }
         band(d.gd).style.display = 'none';

@@ -9,7 +9,7 @@ import pytest
 
 from lstmvis_dash.ui import data
 from lstmvis_dash.ui import select_figures as sf
-from lstmvis_dash.ui.figures import b64, plotly_text
+from lstmvis_dash.ui.figures import CANVAS_LINES, b64, plotly_text
 
 
 def decode(spec):
@@ -71,7 +71,10 @@ def test_main_figure(window):
     j = fig.to_plotly_json()
     data_, layout = j["data"], j["layout"]
     assert fig.layout.template == pio.templates["none"]
-    assert [t["type"] for t in data_] == ["scatter"] * 3          # SVG: no WebGL read-back without a GPU
+    assert [t["type"] for t in data_] == ["scatter"] * 3          # no WebGL read-back without a GPU
+    # the lines are stroked on a canvas by the page (plotly does not draw them; the export does)
+    assert [(t.get("meta"), t.get("visible")) for t in d["data"][:2]] == [(CANVAS_LINES, False)] * 2
+    assert layout["plot_bgcolor"] == layout["paper_bgcolor"] == "rgba(0,0,0,0)"   # the canvas is under the plot
     # the window's lines in one trace, S1 in the second, both as typed arrays
     assert isinstance(d["data"][0]["y"], dict) and d["data"][0]["y"]["dtype"] == "f4"
     assert len(decode(d["data"][0]["y"])) == D * (W + 1)
@@ -187,10 +190,12 @@ def test_words_are_shown_literally():
     assert words["hovertext"][0] == "7: &lt;eos&gt;"
 
 
-def test_very_many_line_points_are_drawn_with_webgl(window):
+def test_very_many_line_points_stay_canvas_lines(window):
+    """No trace type switch for wide layers: the canvas strokes any number of points."""
     tokens, _ = window
     W = len(tokens)
-    D = sf.SVG_MAX_POINTS // (W + 1) + 1
-    values = np.zeros((W, D), np.float32)
+    values = np.zeros((W, 4096), np.float32)
     d = sf.main_figure(tokens, dense(values), pos=0, s1_cells=[0], threshold=0.3, source=("ds", "layer"))
-    assert [t["type"] for t in d["data"]] == ["scattergl", "scattergl", "scatter"]
+    assert [(t["type"], t.get("meta")) for t in d["data"]] == [("scatter", CANVAS_LINES)] * 2 + [("scatter", None)]
+    assert len(decode(d["data"][0]["y"])) == 4096 * (W + 1)
+

@@ -97,8 +97,8 @@ class MatchView(Component):
         ])
         side = html.Div([
             html.Div(export_buttons(i.histogram, "length_histogram"), className="text-end"),
-            dcc.Graph(id=i.histogram, config={"displayModeBar": False}, figure=empty_figure("no selection"),
-                      style={"height": "240px"}),
+            html.Div(dcc.Graph(id=i.histogram, config={"displayModeBar": False}, figure=empty_figure("no selection"),
+                               style={"height": "240px"}), **{"data-lv-react-order": "3"}),
             html.Div(dcc.Graph(id=i.summary, config={"displayModeBar": False}, style={"height": "260px"},
                                figure=empty_figure("choose an annotation")),
                      id=i.summary_box, style={"display": "none", "marginTop": "10px"}),
@@ -111,7 +111,7 @@ class MatchView(Component):
                      className="lv-match-message small", role="alert"),
             html.Div(dcc.Graph(id=i.matrix, config={"displayModeBar": False, "responsive": False},
                                figure=empty_figure("no selection")),
-                     className="lv-match-matrix", **{"data-lv-matches": "1"}),
+                     className="lv-match-matrix", **{"data-lv-matches": "1", "data-lv-react-order": "1"}),
         ], className="lv-match-rows")
         return dbc.Card([dbc.CardHeader(toolbar), dbc.CardBody(html.Div([rows, side], className="lv-match-body"),
                                                                className="p-2")],

@@ -5,12 +5,14 @@ uint8 typed array. Boundaries between tokens are at half steps: the range start:
 covers x from `start - pos - 0.5` to `stop - pos - 0.5`.
 
 Main figure traces (indices are part of the contract with assets/select.js and the patches):
-    0  the window's lines, faint, one trace with NaN separators (the cells of `meta.cells`); SVG, or
-       WebGL for very many points (line_trace_type)
-    1  the cells of S1 (minus excluded), blue (`meta.s1`), the same type as 0
+    0  the window's lines, faint, one trace with NaN separators (the cells of `meta.cells`)
+    1  the cells of S1 (minus excluded), blue (`meta.s1`)
     2  the words row (text), in the small bottom subplot
-The hovered cell is drawn red by assets/select.js on a canvas over the plot (a restyle of a trace
-redraws the whole plot: 80-300 ms per hovered line here), in HIGHLIGHT_RED.
+Traces 0 and 1 are CANVAS_LINES: assets/lstmvis.js strokes them on a canvas under the plot (whose
+backgrounds are transparent), plotly does not draw them (SVG paths of 650 cells x 40 steps cost
+80-440 ms per update here; WebGL without a GPU is read back per frame); the PNG/SVG export draws
+them as SVG. assets/select.js finds the line nearest the mouse itself (hover) and draws the hovered
+cell red on a canvas over the plot, in HIGHLIGHT_RED.
 Shapes: 0 threshold (red dashed), 1 selection (blue band), 2 left pad, 3 right pad (gray bands),
 4 the clicked match (orange outline). The pointer gestures (brush, click-click, threshold drag) are
 assets/select.js's: plotly's own box select is off (it kept selection state on the words and
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .figures import FONT, TEMPLATE, b64, plotly_text
+from .figures import CANVAS_LINES, FONT, TEMPLATE, b64, plotly_text
 
 S1_BLUE = "#1f77b4"
 HIGHLIGHT_RED = "#d62728"
@@ -35,7 +37,6 @@ MAIN_HEIGHT = 400
 WORDS_DOMAIN = [0.0, 0.085]
 PLOT_DOMAIN = [0.11, 1.0]
 MAX_WORD = 7
-SVG_MAX_POINTS = 60_000   # line points drawn as SVG (see line_trace_type)
 
 TRACE_ALL, TRACE_S1, TRACE_WORDS = 0, 1, 2
 
@@ -109,11 +110,10 @@ def value_range(values: np.ndarray, transform: str, threshold: float) -> list[fl
     return [lo - 0.05 * span, hi + 0.05 * span]
 
 
-def line_trace_type(n_points: int) -> str:
-    """SVG lines up to SVG_MAX_POINTS, WebGL beyond. Without a GPU (headless, remote desktops, many
-    laptops' software fallback) every WebGL redraw is read back for the compositor: 0.6-1 s of
-    frozen page per update, where SVG draws 650 cells x 40 steps in tens of ms."""
-    return "scatter" if n_points <= SVG_MAX_POINTS else "scattergl"
+def lines_trace(x: np.ndarray, y: np.ndarray, color: str, width: float, name: str) -> dict:
+    """Polylines (NaN breaks) that the page strokes on a canvas (assets/lstmvis.js, CANVAS_LINES)."""
+    return {"type": "scatter", "x": b64(x), "y": b64(y), "mode": "lines", "line": {"color": color, "width": width},
+            "hoverinfo": "none", "name": name, "showlegend": False, "visible": False, "meta": CANVAS_LINES}
 
 
 def s1_lines(window, s1_cells) -> tuple[np.ndarray, np.ndarray]:
@@ -136,12 +136,9 @@ def main_figure(tokens, window, pos: int, s1_cells, threshold: float, sel=None, 
     xs, ys = s1_lines(window, s1_cells)
     hover = [plotly_text(f"{pos + i}: {t}") for i, t in enumerate(tokens)]
     font_size, longest = word_style(W)
-    kind = line_trace_type(len(xa))
     data = [
-        {"type": kind, "x": b64(xa), "y": b64(ya), "mode": "lines", "line": {"color": FAINT, "width": 1},
-         "hoverinfo": "none", "name": "cells", "showlegend": False},
-        {"type": kind, "x": b64(xs), "y": b64(ys), "mode": "lines", "line": {"color": S1_BLUE, "width": 1.6},
-         "hoverinfo": "none", "name": "S1", "showlegend": False},
+        lines_trace(xa, ya, FAINT, 1, "cells"),
+        lines_trace(xs, ys, S1_BLUE, 1.6, "S1"),
         {"type": "scatter", "x": b64(np.arange(W, dtype=np.uint8)), "y": b64(np.zeros(W, np.uint8)),
          "mode": "text", "text": [plotly_text(short_word(t, longest)) for t in tokens], "hovertext": hover,
          "hoverinfo": "text", "xaxis": "x2", "yaxis": "y2",
@@ -160,7 +157,7 @@ def main_figure(tokens, window, pos: int, s1_cells, threshold: float, sel=None, 
         "yaxis2": {"domain": WORDS_DOMAIN, "range": [-1, 1], "fixedrange": True, "visible": False, "anchor": "x2"},
         "shapes": shapes(pos, W, threshold, sel, pad, focus), "uirevision": "|".join(source),
         "meta": meta(pos, window, s1_cells, source),
-        "plot_bgcolor": "white", "paper_bgcolor": "white", "font": FONT,
+        "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)", "font": FONT,  # the lines are under it
     }
     if title:
         layout["title"] = {"text": plotly_text(title), "x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top",

@@ -122,7 +122,7 @@ class SelectView(Component):
         i = self.ids
         graph = html.Div(dcc.Graph(id=i.graph, config=GRAPH_CONFIG, className="lv-graph",
                                    style={"height": f"{sf.MAIN_HEIGHT if self.interactive else 300}px"}),
-                         className="lv-select-graph", **{"data-lv-gestures": i.gestures,
+                         className="lv-select-graph", **{"data-lv-gestures": i.gestures, "data-lv-react-order": "2",
                                                           "data-lv-interactive": "1" if self.interactive else "0"})
         note = html.Div(id=i.note, className="small text-muted lv-lines-note")
         store = dcc.Store(id=i.gestures, storage_type="memory")
