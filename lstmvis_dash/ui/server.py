@@ -25,6 +25,7 @@ import base64
 import hmac
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,6 +213,7 @@ def install(app, settings: Settings) -> None:
         server.add_url_rule(path, endpoint="lstmvis_health" + path.replace("/", "_"), view_func=health)
 
     def guard():
+        flask.g.lv_started = time.perf_counter()
         warmup.start()  # once per process: after a fork, each worker compiles its own kernels
         if settings.auth and not _authorized(flask.request.headers.get("Authorization"), settings):
             return flask.Response("authentication required\n", 401,
@@ -227,6 +229,15 @@ def install(app, settings: Settings) -> None:
 
     # first in line: before Dash's own before_request hooks (no work for an unauthorised request)
     server.before_request_funcs.setdefault(None, []).insert(0, guard)
+
+    @server.after_request
+    def _server_timing(resp):
+        # the server's share of what the person waits for, readable in the browser
+        # (PerformanceResourceTiming.serverTiming; bench/bench_latency.py reports it per action)
+        started = flask.g.get("lv_started")
+        if started is not None:
+            resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return resp
 
     if not settings.debug:
         @server.errorhandler(Exception)
