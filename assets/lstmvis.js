@@ -265,7 +265,7 @@
     }
 
     window.dash_clientside = window.dash_clientside || {};
-    window.dash_clientside.lstmvis = {
+    window.dash_clientside.lstmvis = Object.assign(window.dash_clientside.lstmvis || {}, {
         replaceUrl: function (data) {
             if (data && typeof data.search === 'string' && data.search !== window.location.search) {
                 window.history.replaceState(window.history.state, '',
@@ -276,5 +276,5 @@
             }
             return window.dash_clientside.no_update;
         }
-    };
+    });
 })();

@@ -6,6 +6,7 @@
  * - brush: drag across the words or the lines; or click a start word, then an end word;
  * - threshold: grab the red dashed line anywhere along it, move it (a line drawn over the plot
  *   follows the mouse: a plotly relayout redrew the whole plot per frame), release to commit;
+ * - the S1 chips, drawn from their data (a store the server writes: select_view.chips), plain DOM;
  * - a chip's × drops the cell from S1, an excluded chip's ↺ restores it.
  * Gestures go to the view's gesture store (the container's data-lv-gestures); the server makes the
  * view state from them. Plotly's own box select stays off. Trace indices: 0 lines, 1 S1, 2 words
@@ -302,4 +303,45 @@
             send(d.gd, {kind: 'brush', start: t, stop: t + 1});
         }
     }, true);
+
+    // -- the S1 chips -----------------------------------------------------------------------------------
+    function span(cls, text) { var e = document.createElement('span'); e.className = cls; e.textContent = text; return e; }
+    function isCell(c) { return typeof c === 'number' && isFinite(c) && Math.floor(c) === c; }
+    function drawChips(data, boxId) {
+        var box = document.getElementById(boxId);
+        if (!box) { return; }
+        var out = [], d = data && typeof data === 'object' ? data : {};
+        if (typeof d.text === 'string') {
+            out.push(span('text-muted small', d.text));
+        } else if (Array.isArray(d.cells)) {
+            var gone = new Set(Array.isArray(d.excluded) ? d.excluded : []);
+            d.cells.filter(isCell).forEach(function (c) {
+                var dropped = gone.has(c), chip = span('s1-chip' + (dropped ? ' excluded' : ''), '');
+                chip.title = 'cell ' + c;
+                chip.setAttribute('data-cell', String(c));
+                chip.appendChild(span('chip-label', String(c)));
+                var x = span('chip-x', dropped ? '\u21ba' : '\u00d7');
+                x.setAttribute('role', 'button');
+                x.title = (dropped ? 'restore' : 'drop') + ' cell ' + c;
+                x.setAttribute('data-cell', String(c));
+                x.setAttribute('data-kind', dropped ? 'restore' : 'exclude');
+                chip.appendChild(x);
+                out.push(chip);
+            });
+            if (isCell(d.more) && d.more > 0) { out.push(span('text-muted small', '\u2026 and ' + d.more + ' more')); }
+        }
+        box.replaceChildren.apply(box, out);
+        var card = box.closest('[data-lv-gestures]'), gd = card && LV.plot(card.querySelector('.lv-select-graph'));
+        var hl = gd && gd._lvHighlighted;
+        if (hl !== undefined && hl !== null) {
+            var chip = box.querySelector('.s1-chip[data-cell="' + hl + '"]');
+            if (chip) { chip.classList.add('hl'); }
+        }
+    }
+    var ns = window.dash_clientside = window.dash_clientside || {};
+    ns.lstmvis = ns.lstmvis || {};
+    ns.lstmvis.chips = function (data, boxId) {
+        drawChips(data, boxId);
+        return ns.no_update;
+    };
 })();

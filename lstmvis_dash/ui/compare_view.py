@@ -100,6 +100,8 @@ class CompareView(Component):
             return out
         hidden = {"display": "none"}
         if not s.compare:
+            if not (ctx.changed("compare") or ctx.changed("dataset")):
+                return out      # closed, and it was closed: nothing on the page changes
             return {**out, (i.status, "children"): "choose a second layer (or a dataset over the same text) to see "
                                                    "it beside this one", (i.compat, "children"): "",
                     (i.body, "style"): hidden, (i.matches, "children"): []}

@@ -111,8 +111,9 @@ class ThresholdGuidance(Component):
         fig = guidance_figure(g.cells, g.q, g.low, g.share, s.threshold, sugg, n_s1=g.n_s1,
                               transform=ctx.transform, everywhere=g.everywhere, key=key)
         sparse = ds.layer_source(s.layer).kind == "sparse"
+        out = {(i.card, "style"): {}} if ctx.changed("dataset", "layer") else {}   # shown: it stays shown
         return {
-            (i.card, "style"): {},
+            **out,
             (i.graph, "figure"): fig,
             (i.stats, "data"): {"key": key, "source": [s.dataset, s.layer], "n_probs": len(PROBS),
                                 "cells": b64(g.hover.astype(np.int32)),

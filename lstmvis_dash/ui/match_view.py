@@ -149,7 +149,9 @@ class MatchView(Component):
         if not (ctx.changed(*FIELDS) or ctx.triggered_by(i.paint, i.retry)):
             return out
         hidden = {"display": "none"}
-        out.update({(i.message, "children"): "", (i.retry, "style"): hidden, (i.summary_box, "style"): hidden})
+        out.update({(i.message, "children"): "", (i.retry, "style"): hidden})
+        if ctx.first or ctx.before.annotation is not None or ctx.changed("dataset"):   # it may be showing
+            out[(i.summary_box, "style")] = hidden
         if not s.sel:
             return {**out, (i.matrix, "figure"): empty_figure("no selection"),
                     (i.histogram, "figure"): empty_figure("no selection"),

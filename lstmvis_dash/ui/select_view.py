@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import Patch, dcc, html, no_update
+from dash import ClientsideFunction, Input, Patch, State, dcc, html
 
 from . import actions as act
 from . import codecs as cd
@@ -45,29 +45,17 @@ def export_buttons(graph_id: str, filename: str):
                      for fmt in ("png", "svg")], className="btn-group btn-group-sm", role="group")
 
 
-def el(tag: str, children=None, **props) -> dict:
-    """A dash_html_components element as its JSON dict: many small elements, built cheaply."""
-    if children is not None:
-        props["children"] = children
-    return {"type": tag, "namespace": "dash_html_components", "props": props}
-
-
-def chips(s1, excluded) -> list:
-    """S1's cells (hover: highlight; ×: drop) and the dropped ones (↺: restore one by one)."""
+def chips(s1, excluded, selected: bool = True) -> dict:
+    """What the S1 chips show (drawn by assets/select.js: 200 chips as Dash components were 600
+    React elements to mount per update, 100+ ms at 1M): S1's cells in order (hover: highlight;
+    ×: drop), which of them are dropped (↺: restore one by one), how many more are not shown, or
+    the text to show instead."""
+    if not selected:
+        return {"text": "brush a range over the words"}
     if len(s1) == 0:
-        return [el("Span", "no cell is on over the whole range", className="text-muted small")]
-    out = []
-    for c in s1.tolist()[:MAX_CHIPS]:
-        gone = c in excluded
-        out.append(el("Span", [el("Span", str(c), className="chip-label"),
-                               el("Span", "↺" if gone else "×", className="chip-x", role="button",
-                                  title=f"{'restore' if gone else 'drop'} cell {c}",
-                                  **{"data-cell": str(c), "data-kind": "restore" if gone else "exclude"})],
-                      className="s1-chip" + (" excluded" if gone else ""), title=f"cell {c}",
-                      **{"data-cell": str(c)}))
-    if len(s1) > MAX_CHIPS:
-        out.append(el("Span", f"… and {len(s1) - MAX_CHIPS} more", className="text-muted small"))
-    return out
+        return {"text": "no cell is on over the whole range"}
+    shown = [int(c) for c in s1.tolist()[:MAX_CHIPS]]
+    return {"cells": shown, "excluded": [c for c in shown if c in excluded], "more": max(0, len(s1) - MAX_CHIPS)}
 
 
 def handles(state) -> tuple[list, int, int, bool]:
@@ -110,7 +98,7 @@ def threshold_step(y: float) -> float:
 class SelectView(Component):
     KIND = "select"
     PARTS = ("card", "graph", "gestures", "detail", "threshold-slider", "threshold-input", "brush", "chips",
-             "summary", "clear", "restore-all", "use-focus", "min-run", "note")
+             "chips-data", "summary", "clear", "restore-all", "use-focus", "min-run", "note")
 
     def __init__(self, name: str = "main", source=main_source, interactive: bool = True, **slots):
         super().__init__(name, **slots)
@@ -159,7 +147,8 @@ class SelectView(Component):
             dcc.Graph(id=i.detail, config=GRAPH_CONFIG, className="lv-detail"),
             dbc.Row(className="g-2 align-items-center mt-1", children=[
                 dbc.Col(html.Span("S1", className="fw-semibold"), width="auto"),
-                dbc.Col(html.Div(id=i.chips, className="lv-chips"), className="lv-chips-col"),
+                dbc.Col([html.Div(id=i.chips, className="lv-chips"), dcc.Store(id=i.chips_data)],
+                        className="lv-chips-col"),
                 dbc.Col(dbc.Button("restore all", id=i.restore_all, size="sm", color="link", n_clicks=0,
                                    style={"display": "none"}), width="auto"),
                 dbc.Col(dbc.InputGroup([
@@ -207,6 +196,12 @@ class SelectView(Component):
             return act.restore_cell(state, value.get("cell"))
         return None
 
+    def register(self, app, registry) -> None:
+        if self.interactive:   # the chips are drawn in the browser from their data
+            app.clientside_callback(ClientsideFunction(namespace="lstmvis", function_name="chips"),
+                                    Input(self.ids.chips_data, "data"), State(self.ids.chips, "id"),
+                                    prevent_initial_call=True)
+
     # -- render -----------------------------------------------------------------------------------
     def outputs(self):
         i = self.ids
@@ -215,7 +210,7 @@ class SelectView(Component):
             out += [(i.detail, "figure"), (i.threshold_slider, "value"), (i.threshold_slider, "min"),
                     (i.threshold_slider, "max"), (i.threshold_slider, "step"), (i.threshold_input, "value"),
                     (i.brush, "value"), (i.brush, "min"), (i.brush, "max"), (i.brush, "disabled"),
-                    (i.chips, "children"), (i.summary, "children"), (i.restore_all, "style"),
+                    (i.chips_data, "data"), (i.summary, "children"), (i.restore_all, "style"),
                     (i.use_focus, "style"), (i.use_focus, "children")]
         return out
 
@@ -242,7 +237,9 @@ class SelectView(Component):
                                  title=title)
         else:
             fig = sf.main_patch(Patch(), window, s.pos, cells, s.threshold, s.sel, s.pad, focus, src)
-        out = {(i.graph, "figure"): fig, (i.note, "children"): lines_note(window)}
+        out = {(i.graph, "figure"): fig}
+        if window_changed:
+            out[(i.note, "children")] = lines_note(window)
         if self.interactive:
             out.update(self._controls(ctx, s1, cells, window))
         return out
@@ -259,23 +256,22 @@ class SelectView(Component):
             if hi - lo > 1e5:  # a layer whose range is not known: the slider spans the window's values
                 finite = window.values[np.isfinite(window.values)]
                 lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
-            out[(i.threshold_slider, "min")], out[(i.threshold_slider, "max")] = lo, hi
-            out[(i.threshold_slider, "step")] = 0.01 if hi - lo <= 20 else float(f"{(hi - lo) / 1000:.1g}")
+            if ctx.changed("dataset", "layer", "transform", "pos", "width"):   # the slider's span
+                out[(i.threshold_slider, "min")], out[(i.threshold_slider, "max")] = lo, hi
+                out[(i.threshold_slider, "step")] = 0.01 if hi - lo <= 20 else float(f"{(hi - lo) / 1000:.1g}")
             out[(i.threshold_slider, "value")] = min(max(s.threshold, lo), hi)
             out[(i.threshold_input, "value")] = s.threshold
         if ctx.changed("sel", "pad", "pos", "width", "dataset") or ctx.triggered_by(i.brush):
-            value, lo, hi, disabled = handles(s)
-            out.update({(i.brush, "value"): value, (i.brush, "min"): lo, (i.brush, "max"): hi,
-                        (i.brush, "disabled"): disabled})
+            now = dict(zip(("value", "min", "max", "disabled"), handles(s)))
+            was = {} if ctx.first or ctx.triggered_by(i.brush) else dict(zip(now, handles(ctx.before)))
+            out.update({(i.brush, k): v for k, v in now.items() if was.get(k) != v})  # only what moved
         excluded = set(s.exclude)
-        out[(i.chips, "children")] = chips(s1, excluded) if s.sel else [
-            el("Span", "brush a range over the words", className="text-muted small")]
+        out[(i.chips_data, "data")] = chips(s1, excluded, bool(s.sel))
         out[(i.summary, "children")] = summary(s, s1, cells, window)
-        out[(i.restore_all, "style")] = {"display": "inline-block"} if excluded & set(s1.tolist()) else {"display": "none"}
-        if s.focus:
-            out[(i.use_focus, "style")] = {"display": "inline-block"}
-            out[(i.use_focus, "children")] = f"use {s.focus[0]}:{s.focus[1]} as the hypothesis"
-        else:
-            out[(i.use_focus, "style")] = {"display": "none"}
-            out[(i.use_focus, "children")] = no_update
+        if excluded or ctx.first or ctx.before.exclude:   # with nothing excluded before or now it stays hidden
+            out[(i.restore_all, "style")] = {"display": "inline-block"} if excluded & set(s1.tolist()) else {"display": "none"}
+        if ctx.changed("focus"):
+            out[(i.use_focus, "style")] = {"display": "inline-block" if s.focus else "none"}
+            if s.focus:
+                out[(i.use_focus, "children")] = f"use {s.focus[0]}:{s.focus[1]} as the hypothesis"
         return out
