@@ -15,6 +15,7 @@ files of every shard are watched; an entry's `cluster:` is the dask scheduler it
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -82,6 +83,9 @@ class Registry:
                 raise ValueError(msg) from None
             self._errors.pop(name, None)
             self._datasets[name] = ds
+            # what is alive now (the modules, this dataset) lives as long as the process: kept out of
+            # the collector's sight, a full collection in a request no longer walks it (0.2-0.9 s here)
+            gc.freeze()
             # the folder's stamps are taken before reading: a file changed while it was read is seen
             self._stamps[name] = {**_stamp(dict.fromkeys(_entry_files(entry, ds))), **before}
             return ds
