@@ -8,7 +8,8 @@ Actions (selenium sends real input events): threshold typed + Enter, the thresho
 a click-click brush (timed from the second click), a drag brush, a histogram bar clicked, a match row
 clicked. "Shown" is the first animation frame at which the view holds the new result: for the first
 five, the match view's figure names a new result (layout.meta.key); for a row click, the select view
-shows the clicked match. The action's time is the input event's own timestamp (keydown of Enter,
+shows the clicked match. Also printed: "all views", until the last figure of the answer is drawn
+(the page draws the awaited one first), and the server's time (its Server-Timing header). The action's time is the input event's own timestamp (keydown of Enter,
 mouseup of the release or click), so the WebDriver's overhead is not counted. Long tasks come from a
 PerformanceObserver on 'longtask' (tasks over 50 ms; "< 50" means none). Also: the first match after a
 fresh start (an empty numba cache, as after a fresh install), page opened as soon as /health answers.
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,13 +50,27 @@ OLD = {"threshold typed + Enter": "2.0–2.3 s (worst 2.9 s)", "click-click brus
 OLD_TASK = "1.4–2.0 s"
 TARGET = {"parens": "≤ 300 ms, no task > 100 ms", "1m": "≤ 600 ms"}
 
-# recorded in the page from its first script on: input event times and long tasks
+# recorded in the page from its first script on: input event times, long tasks, and when each
+# Plotly.react ends (plotly.js is wrapped as it loads: the page's own queue then calls this wrapper)
 INSTRUMENT = """
-window.__lv = {tasks: [], input: {}};
+window.__lv = {tasks: [], input: {}, reacts: []};
 try { new PerformanceObserver(function (l) { l.getEntries().forEach(function (e) {
     window.__lv.tasks.push([e.startTime, e.duration]); }); }).observe({type: 'longtask', buffered: true}); } catch (e) {}
 ['keydown', 'mouseup', 'mousedown'].forEach(function (t) { window.addEventListener(t, function (e) {
     window.__lv.input[t] = e.timeStamp; }, true); });
+(function () {
+    var P;
+    Object.defineProperty(window, 'Plotly', {configurable: true, get: function () { return P; }, set: function (v) {
+        P = v;
+        var react = v && v.react;
+        if (!react) { return; }
+        v.react = function () {
+            var t0 = performance.now(), out = react.apply(this, arguments);
+            Promise.resolve(out).then(function () { window.__lv.reacts.push([t0, performance.now()]); });
+            return out;
+        };
+    }});
+})();
 """
 # waits (in the page) for the first frame at which `done()` holds; resolves to that frame's time. A
 # result with no matches is a figure with no key ("no matches", "no cells selected"): new is shown too.
@@ -159,9 +175,12 @@ class Bench:
         a.perform()
 
     def measure(self, act, done: str, event: str):
-        """Run `act()`, then the ms from its input event to the first frame showing `done`, and the
-        longest task in between (0 when none is over 50 ms)."""
-        self.js("window.__lv.tasks = []; window.__lv.input = {}; var b = document.getElementById('match-main-matrix');"
+        """Run `act()`, then the ms from its input event to the first frame showing `done`, the
+        longest task in between (0 when none is over 50 ms), the ms until every view of the answer
+        is drawn (the last Plotly.react that started after the input ended), and the server's time
+        (the Server-Timing of the callback requests made meanwhile)."""
+        self.js("window.__lv.tasks = []; window.__lv.input = {}; window.__lv.reacts = []; performance.clearResourceTimings();"
+                "var b = document.getElementById('match-main-matrix');"
                 "var gd = b && b.querySelector('.js-plotly-plot'); window.__lv.before = gd && gd.layout;")
         self.js(WATCH, done)
         act()
@@ -171,20 +190,32 @@ class Bench:
         shown, t0 = self.js("return window.__lv.shown"), self.js(f"return window.__lv.input['{event}']")
         if shown is None or t0 is None:
             raise TimeoutError(f"no result shown ({event}: {t0})")
-        time.sleep(0.3)  # tasks that end after the frame (the rest of the render) still count
+        self.wait("return !document.querySelector('[data-dash-is-loading=\"true\"]');")
+        time.sleep(0.6)  # tasks that end after the frame (the rest of the render) still count
         tasks = self.js("return window.__lv.tasks")
         longest = max([dur for start, dur in tasks if start + dur >= t0 and start <= shown + 300] or [0])
-        self.wait("return !document.querySelector('[data-dash-is-loading=\"true\"]');")
-        return shown - t0, longest
+        settled = max([end for start, end in self.js("return window.__lv.reacts") if start >= t0] or [shown])
+        server = self.js("return performance.getEntriesByType('resource').filter(function (r) {"
+                         "return r.name.indexOf('_dash-update-component') >= 0; }).map(function (r) {"
+                         "return r.serverTiming.reduce(function (a, t) { return a + t.duration; }, 0); });")
+        return Sample(shown - t0, longest, max(settled, shown) - t0, sum(server or [0]))
 
     def key(self):
         return self.js("var gd = document.getElementById('match-main-matrix').querySelector('.js-plotly-plot');"
                        "return (gd.layout.meta || {}).key || '';")
 
 
+@dataclass
+class Sample:
+    ms: float          # input event -> the awaited view shows the result
+    task: float        # the longest main-thread task meanwhile (0: none over 50 ms)
+    settled: float     # input event -> every view of the answer drawn
+    server: float      # the server's time for the action's callback requests
+
+
 class Results(dict):
-    """{action: [(ms, longest task ms)]}; an action whose result never showed is counted apart (and
-    said), not allowed to end the run."""
+    """{action: [Sample]}; an action whose result never showed is counted apart (and said), not
+    allowed to end the run."""
 
     def __init__(self):
         super().__init__()
@@ -192,14 +223,22 @@ class Results(dict):
 
     def add(self, name: str, b: "Bench", act, done: str, event: str):
         try:
-            ms, task = b.measure(act, done, event)
+            x = b.measure(act, done, event)
         except TimeoutError as e:
             self.failed[name] = self.failed.get(name, 0) + 1
             print(f"  {name}: NOT SHOWN ({e}; at {b.js('return location.search')})", flush=True)
             b.open(b.search)
             return
-        self.setdefault(name, []).append((ms, task))
-        print(f"  {name}: {ms:.0f} ms, longest task {task:.0f} ms", flush=True)
+        self.setdefault(name, []).append(x)
+        print(f"  {name}: {x.ms:.0f} ms (all views {x.settled:.0f}, server {x.server:.0f}), longest task "
+              f"{x.task:.0f} ms", flush=True)
+
+
+def histogram_bars(b: Bench) -> list:
+    """[length, count, height px] of the histogram's bars tall enough to hit (at least 8 px)."""
+    return b.js("var gd = document.getElementById('match-main-histogram').querySelector('.js-plotly-plot');"
+                "var ya = gd && gd._fullLayout.yaxis, d = gd && gd.data[0]; if (!d || !d.x) { return []; }"
+                "return d.x.map((x, k) => [x, d.y[k], ya.d2p(0) - ya.d2p(d.y[k])]).filter(b => b[2] >= 8);") or []
 
 
 def run_actions(b: Bench, search: str, repeat: int, words=(20, 23)):
@@ -247,16 +286,14 @@ def run_actions(b: Bench, search: str, repeat: int, words=(20, 23)):
         out.add("drag brush", b, lambda: b.pointer([(xa - 3, yw), (xa + 15, yw), (xb + 3, yw)]), changed % key,
                 "mouseup")
 
+        if not histogram_bars(b):   # the dragged range may have no matches: the histogram and the rows
+            b.open(search)          # are clicked on the starting view's then, so every action gets its repeats
         key = b.key()
-        # a bar tall enough to hit (at least 8 px), clicked in its middle
-        bars = b.js("var gd = document.getElementById('match-main-histogram').querySelector('.js-plotly-plot');"
-                    "var ya = gd._fullLayout.yaxis, d = gd.data[0]; if (!d || !d.x) { return []; }"
-                    "return d.x.map((x, k) => [x, d.y[k], ya.d2p(0) - ya.d2p(d.y[k])]).filter(b => b[2] >= 8);") or []
+        bars = histogram_bars(b)
         if bars:
             L, count, _ = bars[min(len(bars) - 1, 1 + i % 3)]
             hx, hy = b.point("match-main-histogram", L, count / 2)
             out.add("histogram bar click", b, lambda: b.click(hx, hy), changed % key, "mouseup")
-
         meta = b.js("return document.getElementById('match-main-matrix').querySelector('.js-plotly-plot').layout.meta")
         if meta and meta.get("rows"):
             r = (3 + 5 * i) % len(meta["rows"])
@@ -289,17 +326,19 @@ def cold_start(config: Path, search: str) -> float:
 
 def report(name: str, results: dict, load: tuple, cold: float | None):
     print(f"\n== {name}: load average {load[0]:.1f} / {load[1]:.1f} (before / after) on {os.cpu_count()} CPUs ==")
-    print(f"{'action':26s} {'median':>8s} {'worst':>8s} {'longest task med/worst':>24s}   {'issue (before)':24s} target")
+    print(f"{'action':24s} {'median':>7s} {'worst':>7s} {'all views':>9s} {'server':>7s} {'longest task':>13s}   "
+          f"{'issue (before)':24s} target")
+    print(f"{'':24s} {'ms':>7s} {'ms':>7s} {'med ms':>9s} {'med ms':>7s} {'med/worst ms':>13s}")
+    fmt = lambda t: f"{t:.0f}" if t else "<50"  # noqa: E731
     for action, xs in results.items():
-        ms = [x for x, _ in xs]
-        tasks = [t for _, t in xs]
-        fmt = lambda t: f"{t:.0f}" if t else "<50"  # noqa: E731
-        print(f"{action:26s} {statistics.median(ms):6.0f}ms {max(ms):6.0f}ms "
-              f"{fmt(statistics.median(tasks)):>11s} / {fmt(max(tasks)):>5s} ms   "
-              f"{OLD.get(action, '—'):24s} {TARGET['parens' if name == 'parens' else '1m']}")
+        med = lambda f: statistics.median([f(x) for x in xs])  # noqa: E731
+        print(f"{action:24s} {med(lambda x: x.ms):7.0f} {max(x.ms for x in xs):7.0f} {med(lambda x: x.settled):9.0f} "
+              f"{med(lambda x: x.server):7.0f} {fmt(med(lambda x: x.task)):>6s}/{fmt(max(x.task for x in xs)):>6s}   "
+              f"{OLD.get(action, '—'):24s} {TARGET['parens' if name == 'parens' else '1m']}  (n={len(xs)})")
     for action, n in results.failed.items():
         print(f"{action}: {n} time(s) the result was NOT shown within 90 s (not in the medians)")
-    print(f"(the issue's longest task before: {OLD_TASK})")
+    print(f"(median: until the awaited view shows the result: the match view, or the select view for a row click; "
+          f"all views: until every figure of the answer is drawn; the issue's longest task before: {OLD_TASK})")
     if cold is not None:
         print(f"first match after a fresh start (empty numba cache): {cold:.0f} ms from opening the page "
               f"(the issue: about 8 s waiting for the kernels)")
