@@ -18,10 +18,10 @@ import threading
 import time
 from collections import defaultdict
 
-import numba
 import numpy as np
 
 from synthetic import build, lv
+from lstmvis_dash import pool
 
 
 def rss_anon_mb() -> float:
@@ -200,7 +200,7 @@ def main():
           f"candidates per query: median {int(np.median(n_cand)):,}")
     print(f"lv.match    over {len(times)} queries: median {med:7.1f} ms   p95 {p95:7.1f} ms   (target: median <= {target} ms)")
     print(f"            fastest {min(times) * 1000:7.1f} ms; CPU time of all threads per query: median "
-          f"{np.median(cpu) * 1000:.1f} ms on {numba.get_num_threads()} threads (what a busy machine does not inflate)")
+          f"{np.median(cpu) * 1000:.1f} ms on {pool.threads()} threads (what a busy machine does not inflate)")
     if naive_times:
         print(f"naive numpy over {len(naive_times)} queries: median {nmed:7.1f} ms   p95 {np95:7.1f} ms   (same results: yes)")
         print(f"speed-up (median): {nmed / med:.1f}x")

@@ -16,10 +16,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.extending import overload
 
 from .kernels import _value
+from .pool import run_parts, spans, threads
 
 _E_BINS = 256
 
@@ -79,24 +80,33 @@ def as_bits(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def dense_moment_bins(bits, s_bins, qh_bins, ql_bins, counts):
-    """Accumulates rows (n, D) (as_bits) into the bins; groups of 64 cells in parallel (each owns
-    its bins), reading each row's stretch of the group's cells in turn."""
+@njit(cache=True, nogil=True)
+def _dense_bins_part(bits, s_bins, qh_bins, ql_bins, counts, g0, g1):
     n, D = bits.shape
-    for g in prange((D + 63) // 64):
+    for g in range(g0, g1):
         for t in range(n):
             for c in range(g * 64, min(D, g * 64 + 64)):
                 _add_bits(bits[t, c], c, s_bins, qh_bins, ql_bins, counts)
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def column_moment_bins(indptr, bits, s_bins, qh_bins, ql_bins, counts):
-    """The same over the stored values of CSC columns (values not stored are 0: not added here)."""
-    D = len(indptr) - 1
-    for c in prange(D):
+def dense_moment_bins(bits, s_bins, qh_bins, ql_bins, counts):
+    """Accumulates rows (n, D) (as_bits) into the bins; groups of 64 cells at once (each owns its
+    bins), reading each row's stretch of the group's cells in turn."""
+    run_parts(_dense_bins_part, [(bits, s_bins, qh_bins, ql_bins, counts, g0, g1)
+                                 for g0, g1 in spans((bits.shape[1] + 63) // 64, threads())])
+
+
+@njit(cache=True, nogil=True)
+def _column_bins_part(indptr, bits, s_bins, qh_bins, ql_bins, counts, c0, c1):
+    for c in range(c0, c1):
         for k in range(indptr[c], indptr[c + 1]):
             _add_bits(bits[k], c, s_bins, qh_bins, ql_bins, counts)
+
+
+def column_moment_bins(indptr, bits, s_bins, qh_bins, ql_bins, counts):
+    """The same over the stored values of CSC columns (values not stored are 0: not added here)."""
+    run_parts(_column_bins_part, [(indptr, bits, s_bins, qh_bins, ql_bins, counts, c0, c1)
+                                  for c0, c1 in spans(len(indptr) - 1, 4 * threads())])
 
 
 def new_bins(D: int):
@@ -205,28 +215,29 @@ def _count_le_cell(vals, lo, k, x):
     return a
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _count_le(vals, offsets, n_sorted, zeros, X):
-    """out[w, c] = #{values of cell c <= X[w, c]}, the cell's values being its n_sorted[c] sorted
-    values from vals[offsets[c]] and zeros[c] more that are 0.0; -1 where X is NaN."""
-    W, D = X.shape
-    out = np.empty((W, D), np.int64)
-    for c in prange(D):
-        for w in range(W):
+@njit(cache=True, nogil=True)
+def _count_le_part(vals, offsets, n_sorted, zeros, X, out, c0, c1):
+    for c in range(c0, c1):
+        for w in range(X.shape[0]):
             x = X[w, c]
             if x != x:
                 out[w, c] = -1
             else:
                 out[w, c] = _count_le_cell(vals, offsets[c], n_sorted[c], x) + (zeros[c] if x >= 0 else 0)
+
+
+def _count_le(vals, offsets, n_sorted, zeros, X):
+    """out[w, c] = #{values of cell c <= X[w, c]}, the cell's values being its n_sorted[c] sorted
+    values from vals[offsets[c]] and zeros[c] more that are 0.0; -1 where X is NaN."""
+    out = np.empty(X.shape, np.int64)
+    run_parts(_count_le_part, [(vals, offsets, n_sorted, zeros, X, out, c0, c1)
+                               for c0, c1 in spans(X.shape[1], threads())])
     return out
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _kth(vals, offsets, n_sorted, zeros, m):
-    """The m[c]-th smallest (from 1) value of each cell, with the zeros in their place; NaN for m = 0."""
-    D = len(m)
-    out = np.empty(D, np.float32)
-    for c in prange(D):
+@njit(cache=True, nogil=True)
+def _kth_part(vals, offsets, n_sorted, zeros, m, out, c0, c1):
+    for c in range(c0, c1):
         r = m[c]
         if r <= 0:
             out[c] = np.nan
@@ -247,6 +258,12 @@ def _kth(vals, offsets, n_sorted, zeros, m):
             out[c] = 0.0
         else:
             out[c] = _value(vals[offsets[c] + r - 1 - zeros[c]])
+
+
+def _kth(vals, offsets, n_sorted, zeros, m):
+    """The m[c]-th smallest (from 1) value of each cell, with the zeros in their place; NaN for m = 0."""
+    out = np.empty(len(m), np.float32)
+    run_parts(_kth_part, [(vals, offsets, n_sorted, zeros, m, out, c0, c1) for c0, c1 in spans(len(m), threads())])
     return out
 
 

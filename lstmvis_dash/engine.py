@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from numba import get_num_threads
 
 from . import kernels
 from .dataset import Dataset, check_range
+from .pool import threads
 from .thresholds import check_transform, raw_threshold  # noqa: F401 (raw_threshold: ui/match_figures)
 
 TABLE_COLUMNS = ["start", "stop", "length", "overlap", "union"]
@@ -118,13 +118,12 @@ def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_
     """(a, b, overlap) of every candidate range for the cell set (SPEC.md 3.1-3.3).
     thr: the layer's per-cell raw thresholds (float32, D).
 
-    The scan runs in chunks on every core (CHUNKS_PER_THREAD per numba thread, so that uneven
+    The scan runs in chunks on every core (CHUNKS_PER_THREAD per engine thread, so that uneven
     chunks even out), cut inside documents too, with an exact merge of the runs crossing the cuts.
     """
     bits = ds.layer(layer).on_bits(cells, thr)
-    with kernels.PARALLEL_LOCK:
-        cuts = kernels.chunk_cuts(bits, ds.documents, len(ds), CHUNKS_PER_THREAD * get_num_threads())
-        return kernels.scan_candidates(bits, ds.documents, len(ds), pad_left, pad_right, cuts)
+    cuts = kernels.chunk_cuts(bits, ds.documents, len(ds), CHUNKS_PER_THREAD * threads())
+    return kernels.scan_candidates(bits, ds.documents, len(ds), pad_left, pad_right, cuts)
 
 
 @dataclass
@@ -146,9 +145,8 @@ def match_part(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_
     access = ds.layer(layer)
     a, b, overlap = candidates(ds, layer, cells, thr, pad_left, pad_right)
     size = len(cells)
-    with kernels.PARALLEL_LOCK:
-        lengths, strict, fuzzy, idx = kernels.summarise(a, b, overlap, size, min_length, max_length, top or 0,
-                                                        CHUNKS_PER_THREAD * get_num_threads())
+    lengths, strict, fuzzy, idx = kernels.summarise(a, b, overlap, size, min_length, max_length, top or 0,
+                                                    CHUNKS_PER_THREAD * threads())
     n_candidates = len(a)
     # the ranking is by overlap first: only the overlap levels that reach into the top need unions
     a, b, overlap = a[idx].astype(np.int64), b[idx].astype(np.int64), overlap[idx].astype(np.int64)

@@ -29,7 +29,7 @@ import numpy as np
 from .progress import Progress
 from .sparse import PARTS
 from .store import INDEX_DIRNAME, LayerSource
-from .kernels import PARALLEL_LOCK, as_kernel_rows, quantise_rows
+from .kernels import as_kernel_rows, quantise_rows
 from .edges import QUANTILE_GRID, ZSCORE_GRID, fill_edges, shared_grid
 from .thresholds import EDGE_SLOTS, GRID, quantile_ranks, zscore_thresholds
 
@@ -170,8 +170,7 @@ def layer_arrays(src: LayerSource, idx: Path) -> LayerArrays:
                 with Progress(label, T) as bar:
                     for s in range(0, T, step):
                         block = as_kernel_rows(np.asarray(rows[s:s + step]))
-                        with PARALLEL_LOCK:
-                            quantise_rows(block, edges, codes[:, :len(block)])
+                        quantise_rows(block, edges, codes[:, :len(block)])
                         out[:, s:s + len(block)] = codes[:, :len(block)]
                         bar.update(len(block))
             _build(codes_path, (D, T), np.uint8, fill_codes, fp, f"indexing layer {src.id}")

@@ -12,7 +12,7 @@ import numpy as np
 
 from .cellstats import Moments, OrderStats, as_bits, column_moment_bins, dense_moment_bins, new_bins
 from .index import _BLOCK_BYTES, SparseArrays, _locked, _read_meta, _sample_rows, _slug, _write_meta
-from .kernels import PARALLEL_LOCK, as_kernel_rows
+from .kernels import as_kernel_rows
 from .progress import Progress
 
 
@@ -34,16 +34,14 @@ def _moments_pass(arrays) -> dict:
     T, D = arrays.src.shape
     bins = new_bins(D)
     if isinstance(arrays, SparseArrays):
-        with PARALLEL_LOCK:
-            column_moment_bins(arrays.csc_indptr, as_bits(arrays.csc_data), *bins)
+        column_moment_bins(arrays.csc_indptr, as_bits(arrays.csc_data), *bins)
         return Moments.from_bins(*bins, extra_n=T - np.diff(arrays.csc_indptr)).to_json()
     rows = arrays.rows
     step = max(1, _BLOCK_BYTES // (4 * D))
     with Progress(f"statistics of layer {arrays.src.id}", T) as bar:
         for s in range(0, T, step):
             block = as_bits(np.asarray(rows[s:s + step]))
-            with PARALLEL_LOCK:
-                dense_moment_bins(block, *bins)
+            dense_moment_bins(block, *bins)
             bar.update(len(block))
     return Moments.from_bins(*bins).to_json()
 

@@ -9,26 +9,19 @@ Matching works on `bits[:, t]`: the set of S1 cells on at t, as W 64-bit words. 
 popcount; the candidates (maximal runs of count >= k for every k, split at documents) form a tree
 that one left-to-right scan with a stack walks, ANDing the bitsets of the positions inside each
 node, so every candidate's on-throughout set is known when it closes, in O(T·W + candidates).
+
+Each kernel is single-threaded and releases the GIL; the Python function beside it cuts the work
+into parts that run at once on the engine's thread pool (pool.py).
 """
 from __future__ import annotations
 
-import os
-import threading
-
-import numba
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.extending import overload
 
-# numba's default OpenMP threading layer kills any child forked after a parallel kernel ran (a
-# gunicorn master that warmed up, a test that forks). The workqueue layer is fork-safe but must
-# not be entered by two threads at once, so every parallel kernel runs under PARALLEL_LOCK.
-if "NUMBA_THREADING_LAYER" not in os.environ:
-    numba.config.THREADING_LAYER = "workqueue"
-PARALLEL_LOCK = threading.Lock()
+from .pool import run_parts, spans, threads
 
 _BLOCK = 4096
-_ONE = np.uint64(1)
 
 
 def as_kernel_rows(rows: np.ndarray) -> np.ndarray:
@@ -62,18 +55,12 @@ def _value_impl(x):
         return lambda x: _half_to_float(x)
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def quantise_rows(rows, edges, out):
-    """out[c, t] = number of edges[c] <= rows[t, c] (NaN: 0): the uint8 codes, transposed.
-
-    edges (D, 255): each cell's increasing edges, padded with NaN (NaN <= x is false). A branch-free
-    binary search, since the branches of the usual one are unpredictable here and cost more than
-    the comparisons.
-    """
-    n, D = rows.shape
-    for blk in prange((n + 63) // 64):
+@njit(cache=True, nogil=True)
+def _quantise_part(rows, edges, out, t0, t1):
+    D = rows.shape[1]
+    for blk in range(t0, t1, 64):
         for c in range(D):              # one cell's edges stay in L1 over the block's 64 rows
-            for t in range(blk * 64, min(n, blk * 64 + 64)):
+            for t in range(blk, min(t1, blk + 64)):
                 x = _value(rows[t, c])
                 pos = 0
                 for step in (128, 64, 32, 16, 8, 4, 2, 1):
@@ -81,50 +68,73 @@ def quantise_rows(rows, edges, out):
                 out[c, t] = 0 if x != x else pos
 
 
-@njit(cache=True, parallel=True, nogil=True)
+def quantise_rows(rows, edges, out):
+    """out[c, t] = number of edges[c] <= rows[t, c] (NaN: 0): the uint8 codes, transposed.
+
+    edges (D, 255): each cell's increasing edges, padded with NaN (NaN <= x is false). A branch-free
+    binary search, since the branches of the usual one are unpredictable here and cost more than
+    the comparisons.
+    """
+    run_parts(_quantise_part, [(rows, edges, out, s, e) for s, e in spans(len(rows), 4 * threads(), 64)])
+
+
+@njit(cache=True, nogil=True)
+def _on_bits_part(codes, cells, kk, ambiguous, rows, thr, bits, t0, t1):
+    """bits[:, t0:t1], a block at a time: first one byte plane per 8 cells (byte j // 8, bit j % 8;
+    all in uint8 lanes, which the compiler vectorises 32 positions at a time), then the 8 planes of
+    each word interleaved into it."""
+    n = len(cells)
+    W = bits.shape[0]
+    planes = np.zeros((8 * W, _BLOCK), np.uint8)   # the planes past the last cell stay zero
+    for s in range(t0, t1, _BLOCK):
+        e = min(t1, s + _BLOCK)
+        m = e - s
+        for p in range((n + 7) // 8):
+            plane = planes[p]
+            q = codes[cells[8 * p], s:e]
+            kj = kk[8 * p]
+            for i in range(m):
+                plane[i] = q[i] > kj
+            for j in range(8 * p + 1, min(n, 8 * p + 8)):
+                q = codes[cells[j], s:e]
+                kj = kk[j]
+                bit = np.uint8(1 << (j - 8 * p))   # (not j & 7: with it the loop runs 2.4x slower)
+                for i in range(m):
+                    plane[i] |= (q[i] > kj) * bit
+        for j in range(n):
+            if ambiguous[j]:
+                c = cells[j]
+                q = codes[c, s:e]
+                plane = planes[j >> 3]
+                bit = np.uint8(1 << (j & 7))
+                kj = kk[j]
+                tj = thr[j]
+                for i in range(m):
+                    if q[i] == kj and _value(rows[s + i, c]) >= tj:
+                        plane[i] |= bit
+        for w in range(W):
+            out = bits[w, s:e]
+            p0, p1, p2, p3 = planes[8 * w], planes[8 * w + 1], planes[8 * w + 2], planes[8 * w + 3]
+            p4, p5, p6, p7 = planes[8 * w + 4], planes[8 * w + 5], planes[8 * w + 6], planes[8 * w + 7]
+            for i in range(m):
+                out[i] = (np.uint64(p0[i]) | (np.uint64(p1[i]) << np.uint64(8))
+                          | (np.uint64(p2[i]) << np.uint64(16)) | (np.uint64(p3[i]) << np.uint64(24))
+                          | (np.uint64(p4[i]) << np.uint64(32)) | (np.uint64(p5[i]) << np.uint64(40))
+                          | (np.uint64(p6[i]) << np.uint64(48)) | (np.uint64(p7[i]) << np.uint64(56)))
+
+
 def on_bits(codes, cells, k, ambiguous, rows, thr, T):
     """bits[j // 64, t] has bit j % 64 set when cell cells[j] is on at t.
 
     Per S1 cell j: on <=> codes > k[j], or (ambiguous[j] and code == k[j] and raw >= thr[j]).
-    Cells go four at a time, so each word of the block is loaded and stored once per four cells.
     """
-    n = len(cells)
-    W = (n + 63) // 64
-    bits = np.zeros((W, T), np.uint64)
-    n_blocks = (T + _BLOCK - 1) // _BLOCK
-    kk = np.empty(n, np.uint8)
-    for j in range(n):
-        kk[j] = np.uint8(min(k[j], 255))
-    for blk in prange(n_blocks):
-        t0 = blk * _BLOCK
-        t1 = min(T, t0 + _BLOCK)
-        m = t1 - t0
-        j = 0
-        while j < n:
-            out = bits[j >> 6, t0:t1]
-            # a group of up to four cells within one word; missing ones repeat the first
-            g = min(4, n - j, 64 - (j & 63))
-            j1, j2, j3 = j + min(1, g - 1), j + min(2, g - 1), j + min(3, g - 1)
-            q0, q1, q2, q3 = codes[cells[j], t0:t1], codes[cells[j1], t0:t1], codes[cells[j2], t0:t1], codes[cells[j3], t0:t1]
-            k0, k1, k2, k3 = kk[j], kk[j1], kk[j2], kk[j3]
-            s0, s1 = np.uint64(j & 63), np.uint64(j1 & 63)
-            s2, s3 = np.uint64(j2 & 63), np.uint64(j3 & 63)
-            for i in range(m):
-                out[i] |= ((np.uint64(q0[i] > k0) << s0) | (np.uint64(q1[i] > k1) << s1)
-                           | (np.uint64(q2[i] > k2) << s2) | (np.uint64(q3[i] > k3) << s3))
-            j += g
-        for j in range(n):
-            if not ambiguous[j]:
-                continue
-            c = cells[j]
-            q = codes[c, t0:t1]
-            out = bits[j >> 6, t0:t1]
-            shift = np.uint64(j & 63)
-            kj = kk[j]
-            tj = thr[j]
-            for i in range(m):
-                if q[i] == kj and _value(rows[t0 + i, c]) >= tj:
-                    out[i] |= _ONE << shift
+    cells = np.asarray(cells, np.int64)
+    bits = np.empty(((len(cells) + 63) // 64, T), np.uint64)
+    kk = np.minimum(np.asarray(k), 255).astype(np.uint8)
+    ambiguous = np.asarray(ambiguous, np.bool_)
+    thr = np.asarray(thr, np.float32)
+    run_parts(_on_bits_part, [(codes, cells, kk, ambiguous, rows, thr, bits, s, e)
+                              for s, e in spans(T, 4 * threads(), _BLOCK)])
     return bits
 
 
@@ -154,6 +164,20 @@ def _overlap(acc, bits, a, b, doc_lo, doc_hi, pad_left, pad_right):
 
 
 @njit(cache=True, inline="always")
+def _n_below(values, x, inclusive):
+    """How many of the sorted values are < x (<= x if inclusive): np.searchsorted's left (right)
+    side, written out because numba's own takes about a second to compile, in every kernel using it."""
+    lo, hi = 0, len(values)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] < x or (inclusive and values[mid] == x):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, inline="always")
 def _count(bits, t):
     c = 0
     for w in range(bits.shape[0]):
@@ -176,7 +200,7 @@ def chunk_cuts(bits, doc_starts, T, n_chunks):
         hi = min(T - 1, x + window)
         if lo > hi:
             continue
-        k = np.searchsorted(doc_starts, lo)
+        k = _n_below(doc_starts, lo, False)
         if k < len(doc_starts) and doc_starts[k] <= hi:
             best = doc_starts[k]
         else:
@@ -194,91 +218,151 @@ def chunk_cuts(bits, doc_starts, T, n_chunks):
     return cuts[:n + 1]
 
 
-@njit(cache=True)
-def _scan_chunk(bits, doc_starts, s, e, T, pad_left, pad_right, out_a, out_b, out_o, base,
-                pre_b, pre_lo, pre_hi, pre_acc, op_a, op_lo, op_hi, op_acc):
-    """Scan the positions s:e, writing from out[base] every candidate that lies inside s:e, and
-    returning (how many, n_pre, n_open) for the merge: where s is inside a document, the runs that
-    start at s (their end b, levels lo < k <= hi and bitset AND, `pre_*`), which may begin further
-    left; where e is inside a document, the stack of runs still open at e (start, levels, AND
-    over a:e, `op_*`), which may end further right. Runs of a level above count[e] end at e."""
-    W = bits.shape[0]
-    depth = W * 64 + 2
-    st_a = np.empty(depth, np.int64)       # open nodes: start,
-    st_lo = np.empty(depth, np.int64)      # levels lo < k <= hi,
-    st_hi = np.empty(depth, np.int64)
-    acc = np.empty((depth, W), np.uint64)  # and AND of the bitsets inside so far
-    full = ~np.uint64(0)
-    n = base
-    n_pre = 0
-    n_open = 0
-    n_docs = len(doc_starts)
-    d = np.searchsorted(doc_starts, s, side="right") - 1
-    while d < n_docs and doc_starts[d] < e:
-        doc_lo = doc_starts[d]
-        doc_hi = doc_starts[d + 1] if d + 1 < n_docs else T
-        lo = max(doc_lo, s)
-        hi = min(doc_hi, e)
-        prefix = lo > doc_lo
-        open_end = hi < doc_hi
-        end_c = _count(bits, hi) if open_end else 0
-        sp = 0
-        for t in range(lo, hi + 1):
-            c = _count(bits, t) if t < hi else end_c
-            # close the nodes above c (a node straddling c is split: its upper levels close)
-            while sp > 0 and st_hi[sp - 1] > c:
-                i = sp - 1
-                if prefix and st_a[i] == lo:
-                    pre_b[n_pre] = t
-                    pre_lo[n_pre] = max(c, st_lo[i])
-                    pre_hi[n_pre] = st_hi[i]
-                    for w in range(W):
-                        pre_acc[n_pre, w] = acc[i, w]
-                    n_pre += 1
+def _scan_chunk_kernel(wide: bool):
+    """The scan of one chunk, compiled for up to two bitset words (wide=False) or any number."""
+    @njit(cache=True, nogil=True)
+    def scan_chunk(bits, doc_starts, s, e, T, pad_left, pad_right, out_a, out_b, out_o, base,
+                    pre_b, pre_lo, pre_hi, pre_acc, op_a, op_lo, op_hi, op_acc):
+        """Scan the positions s:e, writing from out[base] every candidate that lies inside s:e, and
+        returning (how many, n_pre, n_open) for the merge: where s is inside a document, the runs that
+        start at s (their end b, levels lo < k <= hi and bitset AND, `pre_*`), which may begin further
+        left; where e is inside a document, the stack of runs still open at e (start, levels, AND
+        over a:e, `op_*`), which may end further right. Runs of a level above count[e] end at e.
+
+        The AND of the top node's positions so far lives in local variables (the first two words, which
+        hold up to 128 S1 cells) and in acc[top] (any further words); a node below the top keeps in acc
+        the AND of its positions before its child opened, and takes the child's AND when it closes.
+        Kept out of memory, the first two words make the scan twice as fast; so does leaving the
+        loops over further words out of the compiled code when there are none (`wide`).
+        """
+        W = bits.shape[0]
+        depth = W * 64 + 2
+        st_a = np.empty(depth, np.int64)       # open nodes: start,
+        st_lo = np.empty(depth, np.int64)      # levels lo < k <= hi,
+        st_hi = np.empty(depth, np.int64)
+        acc = np.empty((depth, W), np.uint64)  # and AND of the bitsets inside (see above)
+        node = np.empty(W, np.uint64)          # one node's whole AND, when it is needed as an array
+        full = ~np.uint64(0)
+        b0 = bits[0]
+        b1 = bits[min(1, W - 1)]
+        n = base
+        n_pre = 0
+        n_open = 0
+        n_docs = len(doc_starts)
+        d = _n_below(doc_starts, s, True) - 1
+        while d < n_docs and doc_starts[d] < e:
+            doc_lo = doc_starts[d]
+            doc_hi = doc_starts[d + 1] if d + 1 < n_docs else T
+            lo = max(doc_lo, s)
+            hi = min(doc_hi, e)
+            prefix = lo > doc_lo
+            open_end = hi < doc_hi
+            end_c = _count(bits, hi) if open_end else 0
+            sp = 0
+            cur0 = full
+            cur1 = full
+            x0 = full
+            x1 = full
+            for t in range(lo, hi + 1):
+                if t < hi:
+                    x0 = b0[t]
+                    x1 = b1[t] if W > 1 else np.uint64(0)
+                    c = _popcount(x0) + _popcount(x1)
+                    if wide:
+                        for w in range(2, W):
+                            c += _popcount(bits[w, t])
                 else:
-                    out_a[n] = st_a[i]
-                    out_b[n] = t
-                    if pad_left == 0 and pad_right == 0:  # the common case, a third of the scan's time
-                        o = 0
-                        for w in range(W):
-                            o += _popcount(acc[i, w])
-                        out_o[n] = o
+                    c = end_c
+                # close the nodes above c (a node straddling c is split: its upper levels close)
+                while sp > 0 and st_hi[sp - 1] > c:
+                    i = sp - 1
+                    if prefix and st_a[i] == lo:
+                        pre_b[n_pre] = t
+                        pre_lo[n_pre] = max(c, st_lo[i])
+                        pre_hi[n_pre] = st_hi[i]
+                        pre_acc[n_pre, 0] = cur0
+                        if W > 1:
+                            pre_acc[n_pre, 1] = cur1
+                        if wide:
+                            for w in range(2, W):
+                                pre_acc[n_pre, w] = acc[i, w]
+                        n_pre += 1
                     else:
-                        out_o[n] = _overlap(acc[i], bits, st_a[i], t, doc_lo, doc_hi, pad_left, pad_right)
-                    n += 1
-                if st_lo[i] >= c:
-                    if i > 0:
-                        for w in range(W):
-                            acc[i - 1, w] &= acc[i, w]
-                    sp -= 1
-                else:
-                    st_hi[i] = c
+                        out_a[n] = st_a[i]
+                        out_b[n] = t
+                        if pad_left == 0 and pad_right == 0:  # the common case, a third of the scan's time
+                            o = _popcount(cur0) + (_popcount(cur1) if W > 1 else 0)
+                            if wide:
+                                for w in range(2, W):
+                                    o += _popcount(acc[i, w])
+                            out_o[n] = o
+                        else:
+                            node[0] = cur0
+                            if W > 1:
+                                node[1] = cur1
+                            if wide:
+                                for w in range(2, W):
+                                    node[w] = acc[i, w]
+                            out_o[n] = _overlap(node, bits, st_a[i], t, doc_lo, doc_hi, pad_left, pad_right)
+                        n += 1
+                    if st_lo[i] >= c:
+                        if i > 0:
+                            cur0 &= acc[i - 1, 0]
+                            if W > 1:
+                                cur1 &= acc[i - 1, 1]
+                            if wide:
+                                for w in range(2, W):
+                                    acc[i - 1, w] &= acc[i, w]
+                        sp -= 1
+                    else:
+                        st_hi[i] = c
+                        break
+                if t == hi:
                     break
-            if t == hi:
-                break
-            top = st_hi[sp - 1] if sp > 0 else 0
-            if c > top:
-                st_a[sp] = t
-                st_lo[sp] = top
-                st_hi[sp] = c
+                top = st_hi[sp - 1] if sp > 0 else 0
+                if c > top:
+                    if sp > 0:
+                        acc[sp - 1, 0] = cur0
+                        if W > 1:
+                            acc[sp - 1, 1] = cur1
+                    st_a[sp] = t
+                    st_lo[sp] = top
+                    st_hi[sp] = c
+                    cur0 = full
+                    cur1 = full
+                    if wide:
+                        for w in range(2, W):
+                            acc[sp, w] = full
+                    sp += 1
+                if sp > 0:
+                    cur0 &= x0
+                    cur1 &= x1
+                    if wide:
+                        for w in range(2, W):
+                            acc[sp - 1, w] &= bits[w, t]
+            if open_end:  # each open node's AND over a:e is its own and those of the nodes above it
+                if sp > 0:
+                    acc[sp - 1, 0] = cur0
+                    if W > 1:
+                        acc[sp - 1, 1] = cur1
                 for w in range(W):
-                    acc[sp, w] = full
-                sp += 1
-            if c > 0:
-                for w in range(W):
-                    acc[sp - 1, w] &= bits[w, t]
-        if open_end:  # each open node's AND over a:e is its own and those of the nodes above it
-            running = np.full(W, full, np.uint64)
-            for i in range(sp - 1, -1, -1):
-                for w in range(W):
-                    running[w] &= acc[i, w]
-                    op_acc[i, w] = running[w]
-                op_a[i] = st_a[i]
-                op_lo[i] = st_lo[i]
-                op_hi[i] = st_hi[i]
-            n_open = sp
-        d += 1
-    return n - base, n_pre, n_open
+                    node[w] = full
+                for i in range(sp - 1, -1, -1):
+                    for w in range(W):
+                        node[w] &= acc[i, w]
+                        op_acc[i, w] = node[w]
+                    op_a[i] = st_a[i]
+                    op_lo[i] = st_lo[i]
+                    op_hi[i] = st_hi[i]
+                n_open = sp
+            d += 1
+        return n - base, n_pre, n_open
+
+    return scan_chunk
+
+
+_scan_chunk_narrow = _scan_chunk_kernel(False)
+_scan_chunk_wide = _scan_chunk_kernel(True)
 
 
 @njit(cache=True)
@@ -304,7 +388,7 @@ def _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, pre_b, 
     n_docs = len(doc_starts)
     for g in range(G):
         s = cuts[g]
-        d = np.searchsorted(doc_starts, s, side="right") - 1
+        d = _n_below(doc_starts, s, True) - 1
         if doc_starts[d] == s:
             nc = 0
         doc_lo = doc_starts[d]
@@ -354,18 +438,9 @@ def _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, pre_b, 
     return n
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _scan_all(bits, doc_starts, T, pad_left, pad_right, cuts, base, buf, pre_b, pre_lo, pre_hi, pre_acc,
-              op_a, op_lo, op_hi, op_acc, counts, n_pre, n_open):
-    for g in prange(len(cuts) - 1):
-        counts[g], n_pre[g], n_open[g] = _scan_chunk(
-            bits, doc_starts, cuts[g], cuts[g + 1], T, pad_left, pad_right, buf[0], buf[1], buf[2], base[g],
-            pre_b[g], pre_lo[g], pre_hi[g], pre_acc[g], op_a[g], op_lo[g], op_hi[g], op_acc[g])
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def _pack(buf, base, counts, offset, out):
-    for g in prange(len(counts)):
+@njit(cache=True, nogil=True)
+def _copy_part(buf, base, counts, offset, out, g0, g1):
+    for g in range(g0, g1):
         for i in range(counts[g]):
             out[0, offset[g] + i] = buf[0, base[g] + i]
             out[1, offset[g] + i] = buf[1, base[g] + i]
@@ -394,29 +469,27 @@ def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts):
     pre_acc = np.empty((G, depth, W), np.uint64)
     op = [np.empty((G, depth), np.int64) for _ in range(3)]
     op_acc = np.empty((G, depth, W), np.uint64)
-    counts, n_pre, n_open = (np.zeros(G, np.int64) for _ in range(3))
-    _scan_all(bits, doc_starts, T, pad_left, pad_right, cuts, base, buf, *pre, pre_acc, *op, op_acc,
-              counts, n_pre, n_open)
+    parts = run_parts(_scan_chunk_wide if W > 2 else _scan_chunk_narrow, [
+        (bits, doc_starts, cuts[g], cuts[g + 1], T, pad_left, pad_right, buf[0], buf[1], buf[2], base[g],
+         pre[0][g], pre[1][g], pre[2][g], pre_acc[g], op[0][g], op[1][g], op[2][g], op_acc[g]) for g in range(G)])
+    counts, n_pre, n_open = np.array(parts, np.int64).reshape(G, 3).T.copy()
     merged = np.empty((3, int(n_pre.sum()) + G * depth), np.int32)
     n_merged = _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, *pre, pre_acc,
                              n_open, *op, op_acc, merged[0], merged[1], merged[2])
     offset = np.zeros(G + 1, np.int64)
     np.cumsum(counts, out=offset[1:])
     out = np.empty((3, offset[G] + n_merged), np.int32)
-    _pack(buf, base, counts, offset, out)
+    run_parts(_copy_part, [(buf, base, counts, offset, out, g0, g1) for g0, g1 in spans(G, threads())])
     out[:, offset[G]:] = merged[:, :n_merged]
     return out[0], out[1], out[2]
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def s2_sizes(rows, thr, a, b, lo, hi):
-    """|S2| for each candidate a[i]:b[i]: cells c with raw >= thr[c] throughout, and not in the pads
-    lo[i]:a[i] and b[i]:hi[i] (the caller clips them to the document; empty when unconstrained)."""
-    n = len(a)
+@njit(cache=True, nogil=True)
+def _s2_part(rows, thr, a, b, lo, hi, out, i0, i1):
     D = rows.shape[1]
-    out = np.zeros(n, np.int64)
-    for i in prange(n):
-        alive = np.ones(D, np.bool_)
+    alive = np.empty(D, np.bool_)
+    for i in range(i0, i1):
+        alive[:] = True
         for t in range(a[i], b[i]):
             x = rows[t]
             for c in range(D):
@@ -429,14 +502,24 @@ def s2_sizes(rows, thr, a, b, lo, hi):
             x = rows[t]
             for c in range(D):
                 alive[c] &= not (_value(x[c]) >= thr[c])
-        out[i] = alive.sum()
+        n = 0
+        for c in range(D):
+            n += alive[c]
+        out[i] = n
+
+
+def s2_sizes(rows, thr, a, b, lo, hi):
+    """|S2| for each candidate a[i]:b[i]: cells c with raw >= thr[c] throughout, and not in the pads
+    lo[i]:a[i] and b[i]:hi[i] (the caller clips them to the document; empty when unconstrained)."""
+    out = np.zeros(len(a), np.int64)
+    run_parts(_s2_part, [(rows, thr, a, b, lo, hi, out, s, e) for s, e in spans(len(a), threads())])
     return out
 
 
 _DENSE_LENGTHS = 512  # lengths counted in dense arrays; the few longer ones are sorted instead
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _count_part(a, b, overlap, i0, i1, size, min_length, max_length, fuzzy4, strict4, level):
     """summarise's first pass over candidates i0:i1; returns how many are longer than the dense part."""
     cap = fuzzy4.shape[1] - 1
@@ -455,7 +538,7 @@ def _count_part(a, b, overlap, i0, i1, size, min_length, max_length, fuzzy4, str
     return n_long
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _select_part(a, b, overlap, i0, i1, size, min_length, max_length, cutoff, has_long, idx, k, long_keys, j):
     """summarise's second pass: the indices at the top levels from idx[k], the long lengths from
     long_keys[j] (as 2 * length + strict)."""
@@ -480,13 +563,12 @@ def _select_part(a, b, overlap, i0, i1, size, min_length, max_length, cutoff, ha
                 j += 1
 
 
-@njit(cache=True, parallel=True, nogil=True)
 def summarise(a, b, overlap, size, min_length, max_length, top, n_parts):
     """The length histogram (lengths, strict, fuzzy: only lengths with a candidate of overlap >= 1),
     and the indices of the candidates that can reach the ranking's top (overlap >= 1, length in
     range, and overlap at or above the level where the top is full; top <= 0 keeps every one).
 
-    Two parallel passes over parts of the candidates. Its cost does not depend on the longest
+    Two passes over parts of the candidates, at once. Its cost does not depend on the longest
     candidate: lengths up to _DENSE_LENGTHS are counted in small dense arrays, longer ones (rare)
     are collected and sorted.
     """
@@ -498,51 +580,30 @@ def summarise(a, b, overlap, size, min_length, max_length, top, n_parts):
     fuzzy4 = np.zeros((P, 4, cap + 1), np.int64)
     strict4 = np.zeros((P, 4, cap + 1), np.int64)
     level = np.zeros((P, size + 1), np.int64)
-    n_long = np.zeros(P, np.int64)
-    for p in prange(P):
-        n_long[p] = _count_part(a, b, overlap, n * p // P, n * (p + 1) // P, size, min_length, max_length,
-                                fuzzy4[p], strict4[p], level[p])
-    per_level = level.sum(axis=0)
+    span = [(n * p // P, n * (p + 1) // P) for p in range(P)]
+    n_long = np.array(run_parts(_count_part, [
+        (a, b, overlap, i0, i1, size, min_length, max_length, fuzzy4[p], strict4[p], level[p])
+        for p, (i0, i1) in enumerate(span)]), np.int64)
     cutoff = 1
     if top > 0:
-        seen = 0
-        for lv in range(size, 0, -1):
-            seen += per_level[lv]
-            if seen >= top:
-                cutoff = lv
-                break
+        reached = np.flatnonzero(np.cumsum(level.sum(axis=0)[::-1][:-1]) >= top)
+        if len(reached):
+            cutoff = size - int(reached[0])
     idx_at = np.zeros(P + 1, np.int64)
+    np.cumsum(level[:, cutoff:].sum(axis=1), out=idx_at[1:])
     long_at = np.zeros(P + 1, np.int64)
-    for p in range(P):
-        idx_at[p + 1] = idx_at[p] + level[p, cutoff:].sum()
-        long_at[p + 1] = long_at[p] + n_long[p]
+    np.cumsum(n_long, out=long_at[1:])
     idx = np.empty(idx_at[P], np.int64)
     long_keys = np.empty(long_at[P], np.int64)  # 2 * length + strict
-    for p in prange(P):
-        _select_part(a, b, overlap, n * p // P, n * (p + 1) // P, size, min_length, max_length, cutoff,
-                     n_long[p] > 0, idx, idx_at[p], long_keys, long_at[p])
-    fuzzy_d = fuzzy4.sum(axis=0).sum(axis=0)
-    strict_d = strict4.sum(axis=0).sum(axis=0)
+    run_parts(_select_part, [
+        (a, b, overlap, i0, i1, size, min_length, max_length, cutoff, n_long[p] > 0, idx, idx_at[p],
+         long_keys, long_at[p]) for p, (i0, i1) in enumerate(span)])
+    fuzzy_d = fuzzy4.sum(axis=(0, 1))
+    strict_d = strict4.sum(axis=(0, 1))
+    dense = np.flatnonzero(fuzzy_d[1:]) + 1
     long_keys.sort()
-    n_out = 0
-    for length in range(1, cap + 1):
-        n_out += fuzzy_d[length] > 0
-    for j in range(len(long_keys)):
-        n_out += j == 0 or long_keys[j] // 2 != long_keys[j - 1] // 2
-    lengths = np.empty(n_out, np.int64)
-    strict = np.zeros(n_out, np.int64)
-    fuzzy = np.zeros(n_out, np.int64)
-    k = 0
-    for length in range(1, cap + 1):
-        if fuzzy_d[length] > 0:
-            lengths[k] = length
-            strict[k] = strict_d[length]
-            fuzzy[k] = fuzzy_d[length]
-            k += 1
-    for j in range(len(long_keys)):
-        if j == 0 or long_keys[j] // 2 != long_keys[j - 1] // 2:
-            lengths[k] = long_keys[j] // 2
-            k += 1
-        fuzzy[k - 1] += 1
-        strict[k - 1] += long_keys[j] & 1
-    return lengths, strict, fuzzy, idx
+    long_lengths, first, long_fuzzy = np.unique(long_keys // 2, return_index=True, return_counts=True)
+    long_strict = np.add.reduceat(long_keys & 1, first) if len(first) else np.zeros(0, np.int64)
+    return (np.concatenate([dense, long_lengths]).astype(np.int64),
+            np.concatenate([strict_d[dense], long_strict]).astype(np.int64),
+            np.concatenate([fuzzy_d[dense], long_fuzzy]).astype(np.int64), idx)

@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-import numba
-
 from . import kernels, sparse_kernels
 from .cellstats import Moments, OrderStats, kth_over_parts
 from .index_stats import layer_code_counts, layer_moments, layer_order, layer_sketch
+from .pool import threads
 from .thresholds import (code_thresholds, quantile_ranks, ratio_float32, raw_thresholds, zscore_thresholds,
                          zscore_values)
 
@@ -149,13 +148,11 @@ class DenseLayer(_Layer):
         cells = np.asarray(cells, np.int64)
         k, ambiguous = code_thresholds(self.arrays.edges[cells], thr[cells])
         rows = kernels.as_kernel_rows(self.arrays.rows)
-        with kernels.PARALLEL_LOCK:
-            return kernels.on_bits(self.arrays.codes, cells, k, ambiguous, rows, thr[cells], self.T)
+        return kernels.on_bits(self.arrays.codes, cells, k, ambiguous, rows, thr[cells], self.T)
 
     def s2_sizes(self, thr, a, b, lo, hi) -> np.ndarray:
         rows = kernels.as_kernel_rows(self.arrays.rows)
-        with kernels.PARALLEL_LOCK:
-            return kernels.s2_sizes(rows, np.asarray(thr, np.float32), a, b, lo, hi)
+        return kernels.s2_sizes(rows, np.asarray(thr, np.float32), a, b, lo, hi)
 
     def select(self, thr, start: int, stop: int, lo: int, hi: int) -> np.ndarray:
         keep = np.ones(self.D, dtype=bool)
@@ -207,14 +204,12 @@ class SparseLayer(_Layer):
     def on_bits(self, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
         a = self.arrays
         cells = np.asarray(cells, np.int64)
-        with kernels.PARALLEL_LOCK:
-            return sparse_kernels.sparse_on_bits(a.csc_indptr, a.csc_indices, kernels.as_kernel_rows(a.csc_data),
-                                                 cells, np.ascontiguousarray(thr[cells]), self.T)
+        return sparse_kernels.sparse_on_bits(a.csc_indptr, a.csc_indices, kernels.as_kernel_rows(a.csc_data),
+                                             cells, np.ascontiguousarray(thr[cells]), self.T)
 
     def s2_sizes(self, thr, a, b, lo, hi) -> np.ndarray:
-        with kernels.PARALLEL_LOCK:
-            return sparse_kernels.sparse_s2_sizes(*self._rows(), np.asarray(thr, np.float32), a, b, lo, hi,
-                                                  4 * numba.get_num_threads())
+        return sparse_kernels.sparse_s2_sizes(*self._rows(), np.asarray(thr, np.float32), a, b, lo, hi,
+                                              4 * threads())
 
     def select(self, thr, start: int, stop: int, lo: int, hi: int) -> np.ndarray:
         return sparse_kernels.sparse_select(*self._rows(), np.asarray(thr, np.float32), start, stop, lo, hi)

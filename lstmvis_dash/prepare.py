@@ -23,8 +23,8 @@ from .progress import Progress
 
 
 def _one_thread() -> None:
-    from numba import set_num_threads
-    set_num_threads(1)   # the processes share the cores
+    from .pool import set_threads
+    set_threads(1)   # the processes share the cores
 
 
 def prepare_shards(paths: list, jobs: int, cluster: str = "") -> None:

@@ -8,9 +8,10 @@ on. So the work is proportional to the stored entries read, not to D.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .kernels import _value
+from .pool import run_parts, spans, threads
 
 _T_BLOCK = 1 << 16
 _ONE = np.uint64(1)
@@ -27,14 +28,11 @@ def _lower_bound(keys, lo, hi, x):
     return lo
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def sparse_on_bits(col_indptr, col_rows, col_data, cells, thr, T):
-    """bits[j // 64, t] bit j % 64: cell cells[j] on at t (thr[j] its raw threshold); blocks of
-    positions in parallel, each finding its stretch of every column by binary search."""
+@njit(cache=True, nogil=True)
+def _on_bits_part(col_indptr, col_rows, col_data, cells, thr, bits, blk0, blk1):
     n = len(cells)
-    W = (n + 63) // 64
-    bits = np.zeros((W, T), np.uint64)
-    for blk in prange((T + _T_BLOCK - 1) // _T_BLOCK):
+    T = bits.shape[1]
+    for blk in range(blk0, blk1):
         t0 = blk * _T_BLOCK
         t1 = min(T, t0 + _T_BLOCK)
         for j in range(n):
@@ -58,78 +56,86 @@ def sparse_on_bits(col_indptr, col_rows, col_data, cells, thr, T):
                     if not (_value(col_data[k]) >= r):
                         bits[w, col_rows[k]] &= ~bit
                     k += 1
+
+
+def sparse_on_bits(col_indptr, col_rows, col_data, cells, thr, T):
+    """bits[j // 64, t] bit j % 64: cell cells[j] on at t (thr[j] its raw threshold); blocks of
+    positions at once, each finding its stretch of every column by binary search."""
+    bits = np.zeros(((len(cells) + 63) // 64, T), np.uint64)
+    n_blocks = (T + _T_BLOCK - 1) // _T_BLOCK
+    run_parts(_on_bits_part, [(col_indptr, col_rows, col_data, cells, thr, bits, b0, b1)
+                              for b0, b1 in spans(n_blocks, threads())])
     return bits
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def sparse_s2_sizes(row_indptr, row_cols, row_data, thr, a, b, lo, hi, n_chunks):
-    """|S2| of each candidate a[i]:b[i] with pads lo[i]:a[i] and b[i]:hi[i] (already clipped).
-
-    Scratch arrays over D are stamped with the candidate's number instead of cleared, so each
-    candidate costs the entries of its rows, not D. Candidates go in chunks in parallel.
-    """
-    n = len(a)
+@njit(cache=True, nogil=True)
+def _s2_part(row_indptr, row_cols, row_data, thr, a, b, lo, hi, n_low, out, i0, i1):
     D = len(thr)
-    n_low = 0                                     # cells with r <= 0: on wherever nothing is stored
-    for c in range(D):
-        if thr[c] <= 0:
-            n_low += 1
-    out = np.zeros(n, np.int64)
-    n_chunks = max(1, min(n_chunks, n))
-    for ch in prange(n_chunks):
-        on_gen = np.zeros(D, np.int64)            # r > 0: positions on in the range (on_cnt)
-        on_cnt = np.zeros(D, np.int64)
-        off_gen = np.zeros(D, np.int64)           # r <= 0: off somewhere in the range
-        pad_gen = np.zeros(D, np.int64)           # r <= 0: pad positions where it is off (pad_cnt)
-        pad_cnt = np.zeros(D, np.int64)
-        for i in range(n * ch // n_chunks, n * (ch + 1) // n_chunks):
-            g = i + 1
-            killed = 0
-            for t in range(a[i], b[i]):
+    on_gen = np.zeros(D, np.int64)            # r > 0: positions on in the range (on_cnt)
+    on_cnt = np.zeros(D, np.int64)
+    off_gen = np.zeros(D, np.int64)           # r <= 0: off somewhere in the range
+    pad_gen = np.zeros(D, np.int64)           # r <= 0: pad positions where it is off (pad_cnt)
+    pad_cnt = np.zeros(D, np.int64)
+    for i in range(i0, i1):
+        g = i + 1
+        killed = 0
+        for t in range(a[i], b[i]):
+            for k in range(row_indptr[t], row_indptr[t + 1]):
+                c = row_cols[k]
+                r = thr[c]
+                x = _value(row_data[k])
+                if r > 0:
+                    if x >= r:
+                        if on_gen[c] != g:
+                            on_gen[c] = g
+                            on_cnt[c] = 0
+                        on_cnt[c] += 1
+                elif r <= 0 and not (x >= r) and off_gen[c] != g:
+                    off_gen[c] = g
+                    killed += 1
+        n_pad = (a[i] - lo[i]) + (hi[i] - b[i])
+        for t0, t1 in ((lo[i], a[i]), (b[i], hi[i])):
+            for t in range(t0, t1):
                 for k in range(row_indptr[t], row_indptr[t + 1]):
                     c = row_cols[k]
                     r = thr[c]
                     x = _value(row_data[k])
                     if r > 0:
-                        if x >= r:
-                            if on_gen[c] != g:
-                                on_gen[c] = g
-                                on_cnt[c] = 0
-                            on_cnt[c] += 1
-                    elif r <= 0 and not (x >= r) and off_gen[c] != g:
-                        off_gen[c] = g
-                        killed += 1
-            n_pad = (a[i] - lo[i]) + (hi[i] - b[i])
-            for t0, t1 in ((lo[i], a[i]), (b[i], hi[i])):
-                for t in range(t0, t1):
-                    for k in range(row_indptr[t], row_indptr[t + 1]):
-                        c = row_cols[k]
-                        r = thr[c]
-                        x = _value(row_data[k])
-                        if r > 0:
-                            if x >= r and on_gen[c] == g:
-                                on_cnt[c] = -1            # on in a pad
-                        elif r <= 0 and not (x >= r):
-                            if pad_gen[c] != g:
-                                pad_gen[c] = g
-                                pad_cnt[c] = 0
-                            pad_cnt[c] += 1
-            size = 0
-            length = b[i] - a[i]
-            t = a[i]
-            for k in range(row_indptr[t], row_indptr[t + 1]):   # cells on throughout are on at a
+                        if x >= r and on_gen[c] == g:
+                            on_cnt[c] = -1            # on in a pad
+                    elif r <= 0 and not (x >= r):
+                        if pad_gen[c] != g:
+                            pad_gen[c] = g
+                            pad_cnt[c] = 0
+                        pad_cnt[c] += 1
+        size = 0
+        length = b[i] - a[i]
+        t = a[i]
+        for k in range(row_indptr[t], row_indptr[t + 1]):   # cells on throughout are on at a
+            c = row_cols[k]
+            if thr[c] > 0 and on_gen[c] == g and on_cnt[c] == length:
+                size += 1
+        if n_pad == 0:
+            size += n_low - killed
+        else:                                 # off at every pad position: stored at the first
+            t = lo[i] if lo[i] < a[i] else b[i]
+            for k in range(row_indptr[t], row_indptr[t + 1]):
                 c = row_cols[k]
-                if thr[c] > 0 and on_gen[c] == g and on_cnt[c] == length:
+                if thr[c] <= 0 and pad_gen[c] == g and pad_cnt[c] == n_pad and off_gen[c] != g:
                     size += 1
-            if n_pad == 0:
-                size += n_low - killed
-            else:                                 # off at every pad position: stored at the first
-                t = lo[i] if lo[i] < a[i] else b[i]
-                for k in range(row_indptr[t], row_indptr[t + 1]):
-                    c = row_cols[k]
-                    if thr[c] <= 0 and pad_gen[c] == g and pad_cnt[c] == n_pad and off_gen[c] != g:
-                        size += 1
-            out[i] = size
+        out[i] = size
+
+
+def sparse_s2_sizes(row_indptr, row_cols, row_data, thr, a, b, lo, hi, n_chunks):
+    """|S2| of each candidate a[i]:b[i] with pads lo[i]:a[i] and b[i]:hi[i] (already clipped).
+
+    Scratch arrays over D are stamped with the candidate's number instead of cleared, so each
+    candidate costs the entries of its rows, not D. Candidates go in chunks at once.
+    """
+    n_low = int((np.asarray(thr) <= 0).sum())   # cells with r <= 0: on wherever nothing is stored
+    out = np.zeros(len(a), np.int64)
+    run_parts(_s2_part, [(row_indptr, row_cols, row_data, thr, a, b, lo, hi, n_low, out, i0, i1)
+                         for i0, i1 in spans(len(a), n_chunks)])
     return out
 
 

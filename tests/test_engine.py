@@ -519,7 +519,7 @@ def test_infinite_raw_values(tmp_path, thr):
 # wide layers: more cells than one 64-bit word (the parens demo has 100)
 
 
-@pytest.mark.parametrize("D", [63, 64, 65, 100, 129])
+@pytest.mark.parametrize("D", [63, 64, 65, 100, 129, 200])
 @pytest.mark.parametrize("seed", range(3))
 def test_wide_layers(tmp_path, D, seed):
     rng = np.random.default_rng(5000 + 10 * D + seed)
@@ -558,3 +558,25 @@ def test_parens_fixture_against_reference():
                 s1 = check_select(ds, layer, raw, "tanh", doc, start, stop, thr, pl, pr)
                 for cells in (s1, list(range(100)), rng.choice(100, size=70, replace=False).tolist()):
                     check_match(ds, layer, raw, "tanh", doc, cells, thr, pl, pr, min_length=2, top=50)
+
+
+def test_queries_from_many_threads_at_once_agree_with_one_at_a_time(tmp_path):
+    """A server answers several users at once: the engine's parts share one thread pool, and no
+    query's parts may mix with another's."""
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(11)
+    T, D = 5000, 150
+    raw, _, _ = make_states(rng, T, D, "tanh")
+    ds = write(tmp_path, "threads", ["w"] * T, {"L": raw}, documents=[0, 1700, 3100])
+    queries = [(sorted(rng.choice(D, size=int(n), replace=False).tolist()), float(thr), int(pl), int(pr))
+               for n, thr, pl, pr in zip(rng.integers(1, D, 24), rng.uniform(-0.5, 0.5, 24),
+                                         rng.integers(0, 3, 24), rng.integers(0, 3, 24))]
+
+    def run(q):
+        m = lv.match(ds, "L", q[0], q[1], pad_left=q[2], pad_right=q[3], min_length=1)
+        return m.table.values.tolist(), m.histogram.values.tolist(), m.n_candidates
+
+    alone = [run(q) for q in queries]
+    with ThreadPoolExecutor(6) as ex:
+        together = list(ex.map(run, queries))
+    assert together == alone

@@ -73,7 +73,7 @@ def random_cuts(rng, T, documents, on):
 def test_scan_with_any_cuts(seed):
     rng = np.random.default_rng(seed)
     T = int(rng.integers(1, 80))
-    n = int(rng.choice([1, 2, 5, 13, 64, 70]))
+    n = int(rng.choice([1, 2, 5, 13, 64, 70, 129, 200]))  # 1 to 4 words
     on = random_on(rng, T, n)
     n_docs = int(rng.integers(1, min(5, T) + 1))
     documents = [0] + sorted(rng.choice(np.arange(1, T), n_docs - 1, replace=False).tolist()) if T > 1 else [0]
