@@ -3,11 +3,12 @@ background when a server process starts, so the first user action is as fast as 
 
 A tiny dataset is written to a temporary folder and queried through the public API (lv.select,
 lv.match, with and without padding), once with float16 and once with float32 rows, the two row types
-the kernels are specialised for. float16 first: the bundled datasets (and most converted ones) are
-float16, and with an empty numba cache the float16 pass alone takes ~37 of the ~46 s, so a first
-action on them waits ~9 s less. Fork-safe: it runs in the process that serves (called after the
-fork by gunicorn.conf.py's post_worker_init, by `python app.py`, and, for any other server, at the first
-request of a process), once per process; nothing is started at import.
+the kernels are specialised for, and once with a selection of more than 128 cells (the scan's wide
+variant). float16 first: the bundled datasets (and most converted ones) are float16. With an empty
+numba cache it takes ~15 s on 2 cores (~46 s before the kernels left numba's parallel mode).
+Fork-safe: it runs in the process that serves (called after the fork by gunicorn.conf.py's
+post_worker_init, by `python app.py`, and, for any other server, at the first request of a
+process), once per process; nothing is started at import.
 """
 from __future__ import annotations
 
@@ -31,15 +32,17 @@ def run() -> float:
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(0)
-    T, D = 96, 8
-    on = rng.random((T, D)) < 0.5
-    states = np.where(on, 1.0, -1.0) + rng.normal(0, 0.1, (T, D))
+    T = 96
     tokens = [str(t) for t in rng.integers(0, 5, T)]
     with tempfile.TemporaryDirectory(prefix="lstmvis-warmup-") as tmp:
-        for dtype in (np.float16, np.float32):
-            ds = lv.open_dataset(lv.write_dataset(Path(tmp) / np.dtype(dtype).name, tokens,
-                                                  {"l": states.astype(dtype)}, documents=[0, T // 2]))
-            cells = lv.select(ds, "l", 10, 12, 0.3).tolist() or [0, 1]
+        # float16 rows, float32 rows, then a selection of more than 128 cells (the wide scan)
+        for dtype, D in ((np.float16, 8), (np.float32, 8), (np.float16, 136)):
+            on = rng.random((T, D)) < 0.5
+            on[10:12] = True
+            states = np.where(on, 1.0, -1.0) + rng.normal(0, 0.1, (T, D))
+            folder = Path(tmp) / f"{np.dtype(dtype).name}-{D}"
+            ds = lv.open_dataset(lv.write_dataset(folder, tokens, {"l": states.astype(dtype)}, documents=[0, T // 2]))
+            cells = lv.select(ds, "l", 10, 12, 0.3).tolist()
             lv.match(ds, "l", cells, 0.3)
             lv.match(ds, "l", cells, 0.3, pad_left=1, pad_right=1, min_length=2, max_length=4)
             lv.select(ds, "l", 10, 12, 0.3, pad_left=1, pad_right=1)
