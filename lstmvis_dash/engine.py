@@ -146,7 +146,7 @@ def match_part(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_
     a, b, overlap = candidates(ds, layer, cells, thr, pad_left, pad_right)
     size = len(cells)
     lengths, strict, fuzzy, idx = kernels.summarise(a, b, overlap, size, min_length, max_length, top or 0,
-                                                    CHUNKS_PER_THREAD * threads())
+                                                    threads())   # parts of equal work
     n_candidates = len(a)
     # the ranking is by overlap first: only the overlap levels that reach into the top need unions
     a, b, overlap = a[idx].astype(np.int64), b[idx].astype(np.int64), overlap[idx].astype(np.int64)
