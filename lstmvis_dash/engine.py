@@ -15,7 +15,7 @@ import pandas as pd
 from . import kernels
 from .dataset import Dataset, check_range
 from .pool import threads
-from .thresholds import check_transform, raw_threshold  # noqa: F401 (raw_threshold: ui/match_figures)
+from .thresholds import check_transform
 
 TABLE_COLUMNS = ["start", "stop", "length", "overlap", "union"]
 HISTOGRAM_COLUMNS = ["length", "strict", "fuzzy"]

@@ -21,7 +21,6 @@ torch and transformers are optional extras, imported only when these functions r
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .cellstats import Moments, OrderStats, as_bits, column_moment_bins, dense_moment_bins, new_bins
-from .index import _BLOCK_BYTES, SparseArrays, _locked, _read_meta, _sample_rows, _slug, _write_meta
+from .index import _BLOCK_BYTES, LayerArrays, SparseArrays, _locked, _read_meta, _sample_rows, _slug, _write_meta
 from .kernels import as_kernel_rows
 from .progress import Progress
 

@@ -248,7 +248,7 @@ class DatasetWriter:
     def _flush(self) -> None:
         if not self._pending:
             return
-        f, s, e = self._file, self._flushed, self._T
+        f, e = self._file, self._T
 
         def put(ds, parts, end=e):          # piece by piece: no second copy of the buffer
             at = ds.shape[0]
