@@ -16,8 +16,9 @@ into parts that run at once on the engine's thread pool (pool.py).
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
 from .pool import run_parts, spans, threads
 
@@ -29,18 +30,23 @@ def as_kernel_rows(rows: np.ndarray) -> np.ndarray:
     return rows.view(np.uint16) if rows.dtype == np.float16 else rows
 
 
-@njit(cache=True)
+@intrinsic
+def _f32_from_bits(typingctx, bits):
+    """The float32 whose IEEE bits are the uint32 `bits`."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+    return types.float32(types.uint32), codegen
+
+
+@njit(cache=True, inline="always")
 def _half_to_float(u):
-    """The exact float32 value of IEEE half-precision bits u."""
-    exp = (u >> 10) & 0x1F
-    man = np.float64(u & 0x3FF)
-    if exp == 0:
-        val = man * 2.0 ** -24
-    elif exp == 31:
-        val = np.inf if man == 0 else np.nan
-    else:
-        val = (1024.0 + man) * 2.0 ** (np.int64(exp) - 25)
-    return np.float32(-val if (u >> 15) & 1 else val)
+    """The exact float32 value of IEEE half-precision bits u, without branches on the data: the half's
+    exponent and mantissa placed in a float32 and scaled by 2**112 (exact for normals and subnormals
+    alike); only infinities and NaNs (exponent 31) are set apart."""
+    u = np.uint32(u)
+    if (u & 0x7C00) == 0x7C00:
+        return _f32_from_bits(((u & 0x8000) << 16) | 0x7F800000 | ((u & 0x3FF) << 13))
+    return _f32_from_bits(((u & 0x8000) << 16) | ((u & 0x7FFF) << 13)) * np.float32(2.0 ** 112)
 
 
 def _value(x):
