@@ -115,7 +115,8 @@ CHUNKS_PER_THREAD = 4
 
 
 def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_left: int, pad_right: int):
-    """(a, b, overlap) of every candidate range for the cell set (SPEC.md 3.1-3.3).
+    """(a, b, overlap, segments) of every candidate range for the cell set (SPEC.md 3.1-3.3): the
+    candidates are a[s:e], b[s:e], overlap[s:e] for each segment [s, e) (kernels.scan_candidates).
     thr: the layer's per-cell raw thresholds (float32, D).
 
     The scan runs in chunks on every core (CHUNKS_PER_THREAD per engine thread, so that uneven
@@ -143,11 +144,11 @@ def match_part(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_
     already known (`match` does both)."""
     T = len(ds)
     access = ds.layer(layer)
-    a, b, overlap = candidates(ds, layer, cells, thr, pad_left, pad_right)
+    a, b, overlap, segments = candidates(ds, layer, cells, thr, pad_left, pad_right)
     size = len(cells)
-    lengths, strict, fuzzy, idx = kernels.summarise(a, b, overlap, size, min_length, max_length, top or 0,
-                                                    threads())   # parts of equal work
-    n_candidates = len(a)
+    lengths, strict, fuzzy, idx = kernels.summarise(a, b, overlap, segments, size, min_length, max_length,
+                                                    top or 0, threads())   # parts of equal work
+    n_candidates = int((segments[:, 1] - segments[:, 0]).sum())
     # the ranking is by overlap first: only the overlap levels that reach into the top need unions
     a, b, overlap = a[idx].astype(np.int64), b[idx].astype(np.int64), overlap[idx].astype(np.int64)
     length = b - a

@@ -444,23 +444,17 @@ def _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, pre_b, 
     return n
 
 
-@njit(cache=True, nogil=True)
-def _copy_part(buf, base, counts, offset, out, g0, g1):
-    for g in range(g0, g1):
-        for i in range(counts[g]):
-            out[0, offset[g] + i] = buf[0, base[g] + i]
-            out[1, offset[g] + i] = buf[1, base[g] + i]
-            out[2, offset[g] + i] = buf[2, base[g] + i]
-
-
 def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts):
-    """Every candidate a:b with its overlap |S1 ∩ S2| (SPEC.md 3.1-3.3), as int32 arrays.
+    """Every candidate a:b with its overlap |S1 ∩ S2| (SPEC.md 3.1-3.3): int32 arrays (a, b, overlap)
+    and the segments [start, stop) of them that hold candidates (each chunk's, then the merge's).
 
     The chunks between `cuts` (any increasing positions from 0 to T, see `chunk_cuts`) are scanned
-    in parallel, then the runs crossing the cuts are merged, exactly. A chunk of n tokens yields at
-    most 2n + 1 candidates per document in it (a push and a split per position). The buffers are
-    allocated by numpy, which asks for huge pages: numba's own large allocations fault in 4 kB
-    pages, which cost as much as a third of the scan.
+    at once, then the runs crossing the cuts are merged, exactly. A chunk of n tokens yields at
+    most 2n + 1 candidates per document in it (a push and a split per position); the merge at most
+    2 * depth per chunk. The candidates stay where the chunks wrote them (no copy into one array:
+    at 10M tokens that is ~90 MB more to write). The buffers are allocated by numpy, which asks for
+    huge pages: numba's own large allocations fault in 4 kB pages, which cost as much as a third of
+    the scan.
     """
     cuts = np.asarray(cuts, np.int64)
     doc_starts = np.asarray(doc_starts, np.int64)
@@ -470,7 +464,7 @@ def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts):
                - np.searchsorted(doc_starts, cuts[:-1], side="right") + 1)
     base = np.zeros(G + 1, np.int64)
     np.cumsum(2 * np.diff(cuts) + docs_in, out=base[1:])
-    buf = np.empty((3, base[G]), np.int32)
+    buf = np.empty((3, base[G] + 2 * G * depth), np.int32)
     pre = [np.empty((G, depth), np.int64) for _ in range(3)]
     pre_acc = np.empty((G, depth, W), np.uint64)
     op = [np.empty((G, depth), np.int64) for _ in range(3)]
@@ -479,15 +473,11 @@ def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts):
         (bits, doc_starts, cuts[g], cuts[g + 1], T, pad_left, pad_right, buf[0], buf[1], buf[2], base[g],
          pre[0][g], pre[1][g], pre[2][g], pre_acc[g], op[0][g], op[1][g], op[2][g], op_acc[g]) for g in range(G)])
     counts, n_pre, n_open = np.array(parts, np.int64).reshape(G, 3).T.copy()
-    merged = np.empty((3, int(n_pre.sum()) + G * depth), np.int32)
+    tail = buf[:, base[G]:]
     n_merged = _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, *pre, pre_acc,
-                             n_open, *op, op_acc, merged[0], merged[1], merged[2])
-    offset = np.zeros(G + 1, np.int64)
-    np.cumsum(counts, out=offset[1:])
-    out = np.empty((3, offset[G] + n_merged), np.int32)
-    run_parts(_copy_part, [(buf, base, counts, offset, out, g0, g1) for g0, g1 in spans(G, threads())])
-    out[:, offset[G]:] = merged[:, :n_merged]
-    return out[0], out[1], out[2]
+                             n_open, *op, op_acc, tail[0], tail[1], tail[2])
+    segments = np.stack([np.append(base[:G], base[G]), np.append(base[:G] + counts, base[G] + n_merged)], axis=1)
+    return buf[0], buf[1], buf[2], segments
 
 
 @njit(cache=True, nogil=True)
@@ -526,50 +516,75 @@ _DENSE_LENGTHS = 512  # lengths counted in dense arrays; the few longer ones are
 
 
 @njit(cache=True, nogil=True)
-def _count_part(a, b, overlap, i0, i1, size, min_length, max_length, fuzzy4, strict4, level):
-    """summarise's first pass over candidates i0:i1; returns how many are longer than the dense part."""
+def _count_part(a, b, overlap, lo, hi, size, min_length, max_length, fuzzy4, strict4, level):
+    """summarise's first pass over the candidates lo[r]:hi[r]; returns how many are longer than the
+    dense part."""
     cap = fuzzy4.shape[1] - 1
     n_long = 0
-    for i in range(i0, i1):
-        o = overlap[i]
-        if o >= 1:
-            length = b[i] - a[i]
-            if length <= cap:
-                r = i & 3
-                fuzzy4[r, length] += 1
-                strict4[r, length] += o == size
-            else:
-                n_long += 1
-            level[o] += min_length <= length <= max_length
+    for r in range(len(lo)):
+        for i in range(lo[r], hi[r]):
+            o = overlap[i]
+            if o >= 1:
+                length = b[i] - a[i]
+                if length <= cap:
+                    q = i & 3
+                    fuzzy4[q, length] += 1
+                    strict4[q, length] += o == size
+                else:
+                    n_long += 1
+                level[o] += min_length <= length <= max_length
     return n_long
 
 
 @njit(cache=True, nogil=True)
-def _select_part(a, b, overlap, i0, i1, size, min_length, max_length, cutoff, has_long, idx, k, long_keys, j):
-    """summarise's second pass: the indices at the top levels from idx[k], the long lengths from
-    long_keys[j] (as 2 * length + strict)."""
+def _select_part(a, b, overlap, lo, hi, size, min_length, max_length, cutoff, has_long, idx, k, long_keys, j):
+    """summarise's second pass over lo[r]:hi[r]: the indices at the top levels from idx[k], the long
+    lengths from long_keys[j] (as 2 * length + strict)."""
     cap = _DENSE_LENGTHS
-    if not has_long:  # the usual case: only the few candidates at the top levels are looked at
-        for i in range(i0, i1):
-            if overlap[i] >= cutoff:
+    for r in range(len(lo)):
+        if not has_long:  # the usual case: only the few candidates at the top levels are looked at
+            for i in range(lo[r], hi[r]):
+                if overlap[i] >= cutoff:
+                    length = b[i] - a[i]
+                    if min_length <= length <= max_length:
+                        idx[k] = i
+                        k += 1
+            continue
+        for i in range(lo[r], hi[r]):
+            o = overlap[i]
+            if o >= 1:
                 length = b[i] - a[i]
-                if min_length <= length <= max_length:
+                if o >= cutoff and min_length <= length <= max_length:
                     idx[k] = i
                     k += 1
-        return
-    for i in range(i0, i1):
-        o = overlap[i]
-        if o >= 1:
-            length = b[i] - a[i]
-            if o >= cutoff and min_length <= length <= max_length:
-                idx[k] = i
-                k += 1
-            if length > cap:
-                long_keys[j] = 2 * length + (o == size)
-                j += 1
+                if length > cap:
+                    long_keys[j] = 2 * length + (o == size)
+                    j += 1
 
 
-def summarise(a, b, overlap, size, min_length, max_length, top, n_parts):
+def _part_ranges(segments, n_parts):
+    """The candidates of the segments [start, stop) cut into about n_parts parts of equal size, each
+    as arrays (lo, hi) of its ranges, in order."""
+    segments = np.asarray(segments, np.int64).reshape(-1, 2)
+    sizes = segments[:, 1] - segments[:, 0]
+    n = int(sizes.sum())
+    P = max(1, min(n_parts, (n + 65535) // 65536))
+    ends = np.cumsum(sizes)
+    parts = []
+    for p in range(P):
+        r0, r1 = n * p // P, n * (p + 1) // P     # this part's ranks among all candidates
+        lo, hi = [], []
+        for k in range(np.searchsorted(ends, r0, side="right"), len(segments)):
+            first = ends[k] - sizes[k]
+            if first >= r1:
+                break
+            lo.append(segments[k, 0] + max(0, r0 - first))
+            hi.append(segments[k, 0] + min(sizes[k], r1 - first))
+        parts.append((np.array(lo, np.int64), np.array(hi, np.int64)))
+    return parts
+
+
+def summarise(a, b, overlap, segments, size, min_length, max_length, top, n_parts):
     """The length histogram (lengths, strict, fuzzy: only lengths with a candidate of overlap >= 1),
     and the indices of the candidates that can reach the ranking's top (overlap >= 1, length in
     range, and overlap at or above the level where the top is full; top <= 0 keeps every one).
@@ -578,18 +593,17 @@ def summarise(a, b, overlap, size, min_length, max_length, top, n_parts):
     candidate: lengths up to _DENSE_LENGTHS are counted in small dense arrays, longer ones (rare)
     are collected and sorted.
     """
-    n = len(a)
-    P = max(1, min(n_parts, (n + 65535) // 65536))
+    parts = _part_ranges(segments, n_parts)
+    P = len(parts)
     cap = _DENSE_LENGTHS
     # four interleaved copies of each counter: consecutive candidates mostly share a length, and
     # incrementing one counter in a row waits on its own previous store
     fuzzy4 = np.zeros((P, 4, cap + 1), np.int64)
     strict4 = np.zeros((P, 4, cap + 1), np.int64)
     level = np.zeros((P, size + 1), np.int64)
-    span = [(n * p // P, n * (p + 1) // P) for p in range(P)]
     n_long = np.array(run_parts(_count_part, [
-        (a, b, overlap, i0, i1, size, min_length, max_length, fuzzy4[p], strict4[p], level[p])
-        for p, (i0, i1) in enumerate(span)]), np.int64)
+        (a, b, overlap, lo, hi, size, min_length, max_length, fuzzy4[p], strict4[p], level[p])
+        for p, (lo, hi) in enumerate(parts)]), np.int64)
     cutoff = 1
     if top > 0:
         reached = np.flatnonzero(np.cumsum(level.sum(axis=0)[::-1][:-1]) >= top)
@@ -602,8 +616,8 @@ def summarise(a, b, overlap, size, min_length, max_length, top, n_parts):
     idx = np.empty(idx_at[P], np.int64)
     long_keys = np.empty(long_at[P], np.int64)  # 2 * length + strict
     run_parts(_select_part, [
-        (a, b, overlap, i0, i1, size, min_length, max_length, cutoff, n_long[p] > 0, idx, idx_at[p],
-         long_keys, long_at[p]) for p, (i0, i1) in enumerate(span)])
+        (a, b, overlap, lo, hi, size, min_length, max_length, cutoff, n_long[p] > 0, idx, idx_at[p],
+         long_keys, long_at[p]) for p, (lo, hi) in enumerate(parts)])
     fuzzy_d = fuzzy4.sum(axis=(0, 1))
     strict_d = strict4.sum(axis=(0, 1))
     dense = np.flatnonzero(fuzzy_d[1:]) + 1

@@ -34,8 +34,9 @@ def ref_scan(on, documents, pl, pr) -> Counter:
 
 def scan(on, documents, pl, pr, cuts) -> Counter:
     docs = np.asarray(documents, np.int64)
-    a, b, o = kernels.scan_candidates(pack(on), docs, on.shape[0], pl, pr, np.asarray(cuts, np.int64))
-    return Counter(zip(a.tolist(), b.tolist(), o.tolist()))
+    a, b, o, segments = kernels.scan_candidates(pack(on), docs, on.shape[0], pl, pr, np.asarray(cuts, np.int64))
+    found = [(a[i], b[i], o[i]) for s, e in segments.tolist() for i in range(s, e)]
+    return Counter((int(x), int(y), int(z)) for x, y, z in found)
 
 
 def random_on(rng, T, n):
@@ -137,10 +138,23 @@ def test_summarise_dense_and_long_lengths(seed):
     o = rng.integers(0, size + 1, n).astype(np.int32)
     top = int(rng.choice([0, 1, 50, 10 ** 9]))
     min_length, max_length = int(rng.integers(1, 4)), int(rng.choice([5, 600, 10 ** 8]))
-    lengths, strict, fuzzy, idx = kernels.summarise(a, b, o, size, min_length, max_length, top, 8)
     want_hist, want_idx = ref_summary(a, b, o, size, min_length, max_length, top)
+    # the candidates in segments of a larger buffer, as the scan leaves them, with junk between
+    cut = np.sort(rng.integers(0, n + 1, int(rng.integers(0, 6))))
+    pieces = np.split(np.arange(n), cut)
+    gaps = rng.integers(0, 50, len(pieces) + 1)
+    where, segments, at = [], [], int(gaps[0])
+    for piece, gap in zip(pieces, gaps[1:]):
+        segments.append((at, at + len(piece)))
+        where.append(np.arange(at, at + len(piece)))
+        at += len(piece) + int(gap)
+    where = np.concatenate(where).astype(np.int64)
+    buf = [np.full(at, junk, np.int32) for junk in (0, 3, size)]   # junk: a full-overlap candidate 0:3
+    for arr, vals in zip(buf, (a, b, o)):
+        arr[where] = vals
+    lengths, strict, fuzzy, idx = kernels.summarise(*buf, np.array(segments), size, min_length, max_length, top, 8)
     assert list(zip(lengths.tolist(), strict.tolist(), fuzzy.tolist())) == want_hist
-    assert sorted(idx.tolist()) == want_idx
+    assert sorted(idx.tolist()) == where[want_idx].tolist()
 
 
 @pytest.fixture()
