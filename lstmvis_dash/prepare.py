@@ -1,8 +1,10 @@
-"""`python -m lstmvis_dash prepare NAME...`: build the engine's index of datasets ahead of time.
+"""`python -m lstmvis_dash prepare NAME...`: build the engine's index of datasets ahead of time,
+and compile the engine's kernels into numba's on-disk cache.
 
 Opening a layer for the first time builds its index (a uint8 transposed copy, and a row copy for
-compressed or chunked sources) with a progress bar; doing it here keeps that wait away from the
-first user of the dashboard. An index that is up to date is left as it is. The shards of a sharded
+compressed or chunked sources) with a progress bar, and the first query compiles the kernels
+(~15 s with an empty cache); doing both here keeps those waits away from the first user of the
+dashboard (the server's background warm-up then only loads the compiled kernels). An index that is up to date is left as it is. The shards of a sharded
 entry are prepared in parallel: in --jobs local processes, or, when the entry names a `cluster:`
 (or --cluster is given), by the cluster's workers, each shard on a worker that holds it, so that
 worker-local disks get their index where the scans will read it.
@@ -76,13 +78,15 @@ def run(args) -> int:
             continue
         print(f"{name}: {len(ds):,} tokens, {len(ds.layers)} layers ready "
               f"({time.monotonic() - started:.1f}s)")
+    from .ui import warmup
+    print(f"engine kernels compiled ({warmup.run():.1f}s)")
     return 1 if failed else 0
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register `prepare` on the shared `python -m lstmvis_dash` parser."""
     default = Path(__file__).resolve().parent.parent / "datasets.yml"
-    p = subparsers.add_parser("prepare", help="build the index of datasets ahead of time",
+    p = subparsers.add_parser("prepare", help="build the index of datasets and compile the kernels ahead of time",
                               description=__doc__.split("\n\n", 1)[1])
     p.add_argument("names", metavar="NAME", nargs="*", help="datasets of the config (default: all)")
     p.add_argument("--config", default=str(default), help="datasets.yml (default: the one beside app.py)")

@@ -39,3 +39,14 @@ def test_prepare_reports_a_config_error(tmp_path, capsys):
     cfg.write_text("datasets: [\n")
     assert main(["prepare", "--config", str(cfg)]) == 2
     assert f"{cfg}:" in capsys.readouterr().err
+
+
+def test_prepare_compiles_the_kernels(tmp_path, capsys, monkeypatch):
+    """So that the first user action after an install waits for no compiler (the warm-up itself is
+    tested in test_warmup.py)."""
+    from lstmvis_dash.ui import warmup
+    calls = []
+    monkeypatch.setattr(warmup, "run", lambda: calls.append(1) or 1.5)
+    assert main(["prepare", "--config", str(_config(tmp_path))]) == 0
+    assert calls == [1]
+    assert "engine kernels compiled (1.5s)" in capsys.readouterr().out
