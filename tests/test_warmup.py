@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MATCH_KERNELS = ["_quantise_part", "_on_bits_part", "chunk_cuts", "_scan_chunk_narrow", "_scan_chunk_wide",
-                 "_merge_chunks", "_copy_part", "_count_part", "_select_part", "_s2_part"]
+                 "_merge_chunks", "_count_part", "_select_part", "_s2_part"]
 # in a fresh process: what the warm-up alone compiled (or loaded from numba's cache)
 PROBE = """
 import json
