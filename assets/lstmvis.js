@@ -7,7 +7,8 @@
  * - one Plotly.react per task (figures of one answer no longer freeze the page for their sum), the
  *   awaited result first;
  * - text traces drawn on a canvas (LV.drawCanvasText; the match matrix's words), line traces on a
- *   canvas under the plot (LV.drawCanvasLines; the select plot's lines).
+ *   canvas under the plot (LV.drawCanvasLines; the select plot's lines), heatmaps too
+ *   (LV.drawCanvasHeatmaps; the match matrix's bricks).
  * No component id is written here: ids come from data attributes that the Python layouts set.
  */
 (function () {
@@ -209,6 +210,57 @@
             c.restore();
         });
     };
+    /* Heatmaps marked CANVAS_HEATMAP (match_figures.canvas_heatmap: the match matrix's bricks) filled on
+       a canvas under the plot: plotly paints a heatmap with gaps into an image of the plot's size and
+       PNG-encodes it (50-140 ms per update of the matrix here). Bricks between the y edges (one more
+       than the rows), x centres one apart, xgap px between columns; colours from the colorscale's
+       stops (linear between them, as plotly), zmin..zmax; null/NaN is no brick. */
+    var CANVAS_HEATMAP = 'lv-canvas-heatmap';
+    function rgb(c) {
+        var m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(c);
+        if (m) { return [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)]; }
+        m = /rgba?\(([^,]+),([^,]+),([^,)]+)/.exec(String(c));
+        return m ? [parseFloat(m[1]), parseFloat(m[2]), parseFloat(m[3])] : [0, 0, 0];
+    }
+    function colourScale(stops, lo, hi) {
+        var fr = stops.map(function (s) { return s[0]; }), cs = stops.map(function (s) { return rgb(s[1]); }), memo = {};
+        return function (v) {
+            if (memo[v] !== undefined) { return memo[v]; }
+            var f = hi > lo ? Math.min(1, Math.max(0, (v - lo) / (hi - lo))) : 0, k = 0;
+            while (k < fr.length - 2 && fr[k + 1] < f) { k++; }
+            if (fr[k + 1] === f && k + 2 < fr.length) { k++; }  // a step's edge: the upper colour
+            var span = fr[k + 1] - fr[k], t = span > 0 ? Math.min(1, Math.max(0, (f - fr[k]) / span)) : 1;
+            var a = cs[k], b = cs[k + 1] || a;
+            return (memo[v] = 'rgb(' + [0, 1, 2].map(function (i) { return Math.round(a[i] + (b[i] - a[i]) * t); }).join(',') + ')');
+        };
+    }
+    LV.drawCanvasHeatmaps = function (gd) {
+        var c = LV.overlay(gd, 'lv-heat-layer', true);
+        if (!c) { return; }
+        var fl = gd._fullLayout;
+        (gd.data || []).forEach(function (t) {
+            if (t.meta !== CANVAS_HEATMAP || !Array.isArray(t.z) || !Array.isArray(t.colorscale)) { return; }
+            var xa = axisOf(fl, t.xaxis, 'x'), ya = axisOf(fl, t.yaxis, 'y'), xs = LV.decoded(t.x), ys = LV.decoded(t.y);
+            var colour = colourScale(t.colorscale, t.zmin, t.zmax), gap = (t.xgap || 0) / 2;
+            c.save();
+            c.beginPath();
+            c.rect(xa._offset, ya._offset, xa._length, ya._length);
+            c.clip();
+            for (var r = 0; r < t.z.length && r + 1 < ys.length; r++) {
+                var row = t.z[r], p0 = ya._offset + ya.l2p(ys[r]), p1 = ya._offset + ya.l2p(ys[r + 1]);
+                var top = Math.min(p0, p1), h = Math.abs(p1 - p0);
+                for (var k = 0; row && k < row.length; k++) {
+                    var v = row[k];
+                    if (v === null || v === undefined || !isFinite(v)) { continue; }
+                    var a = xa._offset + xa.l2p(xs[k] - 0.5) + gap, b = xa._offset + xa.l2p(xs[k] + 0.5) - gap;
+                    c.fillStyle = colour(v);
+                    c.fillRect(a, top, b - a, h);
+                }
+            }
+            c.restore();
+        });
+    };
+    LV.literal = literal;
     LV.drawCanvasText = function (gd) {
         var c = LV.overlay(gd, 'lv-text-layer');
         if (!c) { return; }
@@ -216,7 +268,17 @@
         c.textBaseline = 'middle';
         (gd.data || []).forEach(function (t) {
             if (t.meta !== CANVAS_TEXT || !t.text) { return; }
-            var f = t.textfont || {}, xs = LV.decode(t.x), ys = LV.decode(t.y);
+            var f = t.textfont || {}, xs = LV.decode(t.x), ys = LV.decode(t.y), mk = t.marker || {};
+            if (mk.symbol === 'square' && /markers/.test(t.mode || '')) {   // boxes under the labels ("use")
+                var half = (mk.size || 10) / 2, ln = mk.line || {};
+                for (var j = 0; j < xs.length; j++) {
+                    if (xs[j] === null || ys[j] === null) { continue; }
+                    var bx = xa._offset + xa.l2p(xs[j]) - half, by = ya._offset + ya.l2p(ys[j]) - half;
+                    c.fillStyle = pick(mk.color, j) || 'rgba(0,0,0,0)';
+                    c.fillRect(bx, by, 2 * half, 2 * half);
+                    if (ln.width) { c.strokeStyle = ln.color || '#444'; c.lineWidth = ln.width; c.strokeRect(bx, by, 2 * half, 2 * half); }
+                }
+            }
             var left = /left/.test(t.textposition || '');
             c.textAlign = left ? 'right' : 'center';
             for (var k = 0; k < t.text.length; k++) {
@@ -241,7 +303,7 @@
         var data = gd.data.map(function (t) {
             var c = Object.assign({}, t);
             if (format === 'svg' && c.type === 'scattergl') { c.type = 'scatter'; }
-            if (c.meta === CANVAS_LINES) { c.visible = true; }
+            if (c.meta === CANVAS_LINES || c.meta === CANVAS_HEATMAP) { c.visible = true; }
             if (c.meta === CANVAS_TEXT) {
                 c.visible = true;
                 if (!/text/.test(c.mode || '')) { c.mode = (c.mode ? c.mode + '+' : '') + 'text'; }
@@ -249,7 +311,7 @@
             return c;
         });
         var layout = Object.assign({}, gd.layout);
-        if (data.some(function (t) { return t.meta === CANVAS_LINES; })) {   // drawn over the page's white
+        if (data.some(function (t) { return t.meta === CANVAS_LINES || t.meta === CANVAS_HEATMAP; })) {  // over the page's white
             layout.paper_bgcolor = layout.plot_bgcolor = 'white';
         }
         return {figure: {data: data, layout: layout},

@@ -120,7 +120,11 @@ def test_matrix_words_colours_outline_and_rows(toy):
     g = md.row_grid(toy, "L", t, [0, 1], 0.5)
     d = mf.matrix_figure(g, key="k", dataset="toy")
     fig = _fig(d)
-    heat, text, outline, use, rank = fig.data
+    heat, text, outline, use, rank, scale = fig.data
+    # the bricks are filled on a canvas under the plot (assets/lstmvis.js); the colour bar is its carrier's
+    assert (heat.meta, heat.visible, heat.showscale) == (mf.CANVAS_HEATMAP, False, False)
+    assert scale.showscale and scale.colorbar.title.text == "S1 on" and scale.colorscale == heat.colorscale
+    assert (scale.zmin, scale.zmax) == (heat.zmin, heat.zmax) and d["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"
     z = np.array(heat.z, dtype=float)
     assert z.shape == (4, g.width)                              # a word row and a filler row per match
     assert z[0].tolist()[1:8] == [0, 0, 1, 2, 2, 0, 0] and np.isnan(z[1]).all()
@@ -133,7 +137,7 @@ def test_matrix_words_colours_outline_and_rows(toy):
     assert list(use.text) == ["use", "use"] and list(rank.text) == ["1", "2"]
     # the words, "use" labels and ranks are drawn on a canvas (assets/lstmvis.js), not by plotly
     assert {t.meta for t in (text, use, rank)} == {mf.CANVAS_TEXT} and text.visible is False and rank.visible is False
-    assert "text" not in use.mode and use.visible is not False      # its marker takes hover and click
+    assert use.visible is False and use.marker.symbol == "square"   # its box on the canvas; assets/match.js clicks it
     assert d["layout"]["meta"] == {"rows": [[2, 5], [8, 11]], "row_h": mf.ROW_PX + mf.GAP_PX, "key": "k",
                                    "dataset": "toy"}
     assert "3: d · 2/2 on" in json.dumps(d, ensure_ascii=False) and "NaN" not in json.dumps(d)

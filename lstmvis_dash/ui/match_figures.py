@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.colors as pcolors
 
 from . import match_data as md
-from .figures import CANVAS_TEXT, empty_figure, figure, plotly_text
+from .figures import CANVAS_HEATMAP, CANVAS_TEXT, empty_figure, figure, plotly_text
 from .figures import title as fig_title
 
 OVERLAP_SCALE = "Blues"
@@ -107,6 +107,24 @@ def canvas_text(trace: dict) -> dict:
     return trace
 
 
+def canvas_heatmap(trace: dict) -> list[dict]:
+    """A heatmap that assets/lstmvis.js draws on a canvas under the plot (LV.drawCanvasHeatmaps):
+    plotly paints a heatmap with gaps into an image of the plot's size and PNG-encodes it, 50-140 ms
+    per update of the matrix here; the canvas fills its bricks in a few ms. Plotly does not draw it
+    (invisible; the export does). Its colour bar moves to a carrier: a one-brick heatmap out of view
+    with the same scale. The colorscale is sent as stops (the page interpolates them)."""
+    if isinstance(trace.get("colorscale"), str):
+        trace["colorscale"] = [[float(f), c] for f, c in pcolors.get_colorscale(trace["colorscale"])]
+    carrier = None
+    if trace.get("showscale"):
+        carrier = {"type": "heatmap", "z": [[trace["zmin"]]], "x": [-1e6], "y": [-1e6], "hoverinfo": "skip",  # out of view
+                   "showscale": True,
+                   "name": f"{trace.get('name', '')} scale", "colorscale": trace["colorscale"],
+                   "zmin": trace["zmin"], "zmax": trace["zmax"], "colorbar": trace.pop("colorbar", {})}
+    trace.update(meta=CANVAS_HEATMAP, visible=False, showscale=False)
+    return [trace] + ([carrier] if carrier else [])
+
+
 def _cells(z: np.ndarray) -> list:
     """A 2-D array as nested lists with None (JSON null) where it is NaN: an empty heatmap cell."""
     return np.where(np.isfinite(z), z, None).tolist()
@@ -177,6 +195,9 @@ def matrix_figure(grid: md.RowGrid, track: md.Track | None = None, paint: bool =
                      "xgap": 1, "showscale": paint is False and track.kind == "scalar", "name": plotly_text(track.name),
                      "colorbar": {"thickness": 10, "title": {"text": plotly_text(track.name)}, "x": 1.08},
                      **track_scale(track)})
+    heatmaps = [part for trace in data for part in canvas_heatmap(trace)]   # bricks on a canvas
+    data = [t for t in heatmaps if t.get("meta") == CANVAS_HEATMAP]
+    scales = [t for t in heatmaps if t.get("meta") != CANVAS_HEATMAP]      # colour bars: the last traces
     # the words
     ii, jj = np.nonzero(kinds != md.EMPTY)
     texts, colours = [], []
@@ -200,9 +221,10 @@ def matrix_figure(grid: md.RowGrid, track: md.Track | None = None, paint: bool =
     data.append({"type": "scatter", "mode": "lines", "x": _cells(ox.reshape(-1)), "y": _cells(oy.reshape(-1)),
                  "line": {"color": MATCH_OUTLINE, "width": 2}, "hoverinfo": "skip", "name": "match",
                  "showlegend": False})
-    # "use" buttons (the marker takes the hover and the click; its label is drawn on the canvas)
+    # "use" buttons: boxes and labels drawn on the canvas; assets/match.js takes their hover and click
     mid = (tops + ROW_PX / 2).tolist()
-    data.append(canvas_text({"type": "scatter", "mode": "markers", "x": [USE_X] * n, "y": mid, "text": ["use"] * n,
+    data.append(canvas_text({"type": "scatter", "mode": "markers", "visible": False, "x": [USE_X] * n, "y": mid,
+                             "text": ["use"] * n,
                              "textfont": {"size": 11, "color": USE_BLUE},
                              "marker": {"symbol": "square", "size": ROW_PX - 3, "color": "rgba(13, 110, 253, 0.07)",
                                         "line": {"color": "rgba(13, 110, 253, 0.35)", "width": 1}},
@@ -213,11 +235,13 @@ def matrix_figure(grid: md.RowGrid, track: md.Track | None = None, paint: bool =
                              "text": [f"{r + 1}" for r in range(n)], "textposition": "middle left",
                              "textfont": {"size": 10, "color": "#444444"}, "cliponaxis": False, "hoverinfo": "skip",
                              "name": "rank", "showlegend": False}))
+    data += scales
     rows = table[["start", "stop"]].to_numpy(np.int64).tolist()
     height = int(n * row_h + 16)
     return figure(
         data, height=height, width=int(60 + (W + 2) * col_px + 110), autosize=False,
         margin={"l": 34, "r": 100, "t": 8, "b": 8}, dragmode=False, hovermode="closest", showlegend=False,
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",   # the bricks' canvas is under the plot
         xaxis={"range": [-2, W - 0.5], "visible": False, "fixedrange": True},
         yaxis={"range": [n * row_h, -4], "fixedrange": True, "showticklabels": False, "showgrid": False,
                "zeroline": False},
