@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
+import plotly.io.json
 from dash import dcc, html
 
 from ..config import Config, load_config
@@ -63,6 +64,9 @@ def create_app(config, components=None, *, title: str = "LSTMVis-Dash", **dash_k
     """A Dash app serving the datasets of `config` (a Config or a datasets.yml path)."""
     if not isinstance(config, Config):
         config = load_config(config)
+    # Dash encodes answers with plotly's JSON encoder: its "orjson" engine first walks every list in
+    # Python (27 ms of a 150 KB answer at 1M tokens), the "json" engine encodes the same text in C (4.5 ms)
+    plotly.io.json.config.default_engine = "json"
     registry = Registry(config)
     comps = list(components) if components is not None else default_components()
     check_unique(comps)

@@ -240,7 +240,8 @@ def matrix_figure(grid: md.RowGrid, track: md.Track | None = None, paint: bool =
     height = int(n * row_h + 16)
     return figure(
         data, height=height, width=int(60 + (W + 2) * col_px + 110), autosize=False,
-        margin={"l": 34, "r": 100, "t": 8, "b": 8}, dragmode=False, hovermode="closest", showlegend=False,
+        margin={"l": 34, "r": 100, "t": 8, "b": 8}, dragmode=False, showlegend=False,
+        hovermode=False,   # nothing plotly draws here is hovered: assets/match.js shows the bricks' and boxes' text
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",   # the bricks' canvas is under the plot
         xaxis={"range": [-2, W - 0.5], "visible": False, "fixedrange": True},
         yaxis={"range": [n * row_h, -4], "fixedrange": True, "showticklabels": False, "showgrid": False,
