@@ -260,6 +260,50 @@
             c.restore();
         });
     };
+    /* Colour bars of traces marked CANVAS_COLORBAR (match_figures.canvas_heatmap's carriers) on a canvas
+       over the plot, where plotly would put them (colorbar x, y, len as fractions, thickness px):
+       plotly's bar was ~40 ms of the match matrix's update. Integer labels for a stepped scale
+       (one colour per count), else its ends; the title beside it. */
+    var CANVAS_COLORBAR = 'lv-canvas-colorbar';
+    LV.drawCanvasColorbars = function (gd) {
+        var c = LV.overlay(gd, 'lv-scale-layer');
+        if (!c) { return; }
+        var fl = gd._fullLayout, sz = fl._size;
+        (gd.data || []).forEach(function (t) {
+            if (t.meta !== CANVAS_COLORBAR || !Array.isArray(t.colorscale)) { return; }
+            var cb = t.colorbar || {}, lo = t.zmin, hi = t.zmax, colour = colourScale(t.colorscale, lo, hi);
+            var len = (cb.len === undefined ? 1 : cb.len) * sz.h, thick = cb.thickness || 30;
+            var y = cb.y === undefined ? 0.5 : cb.y, anchor = cb.yanchor || 'middle';
+            var top = sz.t + (1 - y) * sz.h - (anchor === 'top' ? 0 : anchor === 'bottom' ? len : len / 2);
+            var left = sz.l + (cb.x === undefined ? 1.02 : cb.x) * sz.w + 10;
+            for (var k = 0; k < len; k++) {   // one row of pixels at a time, from the top (hi) down
+                c.fillStyle = colour(hi - (hi - lo) * (k + 0.5) / len);
+                c.fillRect(left, top + k, thick, 1.5);
+            }
+            c.strokeStyle = '#444'; c.lineWidth = 1;
+            c.strokeRect(left + 0.5, top + 0.5, thick - 1, len - 1);
+            c.fillStyle = '#444'; c.font = '11px ' + fl.font.family; c.textAlign = 'left'; c.textBaseline = 'middle';
+            var steps = Math.abs(hi - lo - Math.round(hi - lo)) < 1e-9 && Math.abs(lo % 1) === 0.5;
+            var a = steps ? lo + 0.5 : lo, b = steps ? hi - 0.5 : hi, every = 1;
+            if (steps) { while ((b - a) / every * 14 > len) { every = every < 5 ? every + 1 : every * 2; } }
+            var labels = steps ? [] : [a, b];
+            for (var v = a; steps && v <= b + 1e-9; v += every) { labels.push(v); }
+            labels.forEach(function (v) {
+                var py = top + len * (hi - v) / ((hi - lo) || 1);
+                c.fillText(String(steps ? v : Math.round(v * 100) / 100), left + thick + 4, py);
+            });
+            var title = cb.title && cb.title.text;
+            if (title) {
+                c.save();
+                c.translate(left + thick + 30, top + len / 2);
+                c.rotate(-Math.PI / 2);
+                c.textAlign = 'center';
+                c.font = '12px ' + fl.font.family;
+                c.fillText(literal(title), 0, 0);
+                c.restore();
+            }
+        });
+    };
     LV.literal = literal;
     LV.drawCanvasText = function (gd) {
         var c = LV.overlay(gd, 'lv-text-layer');
@@ -303,7 +347,7 @@
         var data = gd.data.map(function (t) {
             var c = Object.assign({}, t);
             if (format === 'svg' && c.type === 'scattergl') { c.type = 'scatter'; }
-            if (c.meta === CANVAS_LINES || c.meta === CANVAS_HEATMAP) { c.visible = true; }
+            if (c.meta === CANVAS_LINES || c.meta === CANVAS_HEATMAP || c.meta === CANVAS_COLORBAR) { c.visible = true; }
             if (c.meta === CANVAS_TEXT) {
                 c.visible = true;
                 if (!/text/.test(c.mode || '')) { c.mode = (c.mode ? c.mode + '+' : '') + 'text'; }

@@ -1,7 +1,8 @@
 /* LSTMVis-Dash: clicks on figures that ask the page to show a range (the navigation channel).
  * - the match matrix (lstmvis_dash/ui/match_figures.py): a click on a row shows that match in the
  *   select view; a click on its "use" box makes it the hypothesis (layout.meta: rows, row_h, dataset);
- *   the boxes, like the bricks, are canvas-drawn, so their hover and click are handled here;
+ *   the boxes, like the bricks (and the colour bar), are canvas-drawn, so their hover and click are
+ *   handled here;
  *   its words, ranks and "use" labels are drawn on a canvas (LV.drawCanvasText), not as SVG text,
  *   its bricks on a canvas under the plot (LV.drawCanvasHeatmaps), so the hover of a brick is shown here;
  * - the projection (projection_figures.py): a click on a point shows its range; "use" adopts it with
@@ -48,7 +49,7 @@
     }
 
     LV.bind('[data-lv-matches]', function (gd) {
-        function drawn() { LV.drawCanvasHeatmaps(gd); LV.drawCanvasText(gd); }
+        function drawn() { LV.drawCanvasHeatmaps(gd); LV.drawCanvasText(gd); LV.drawCanvasColorbars(gd); }
         drawn();
         gd.on('plotly_afterplot', drawn);
         gd.addEventListener('click', function (e) {   // a row: show that match; its "use" box: adopt it

@@ -124,6 +124,7 @@ def test_matrix_words_colours_outline_and_rows(toy):
     # the bricks are filled on a canvas under the plot (assets/lstmvis.js); the colour bar is its carrier's
     assert (heat.meta, heat.visible, heat.showscale) == (mf.CANVAS_HEATMAP, False, False)
     assert scale.showscale and scale.colorbar.title.text == "S1 on" and scale.colorscale == heat.colorscale
+    assert (scale.meta, scale.visible) == (mf.CANVAS_COLORBAR, False)                    # drawn by the page too
     assert (scale.zmin, scale.zmax) == (heat.zmin, heat.zmax) and d["layout"]["paper_bgcolor"] == "rgba(0,0,0,0)"
     z = np.array(heat.z, dtype=float)
     assert z.shape == (4, g.width)                              # a word row and a filler row per match

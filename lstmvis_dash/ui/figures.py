@@ -17,6 +17,7 @@ FONT = {"family": "system-ui, sans-serif", "size": 12}
 CANVAS_TEXT = "lv-canvas-text"  # trace meta: its text is drawn on a canvas (match_figures.canvas_text)
 CANVAS_LINES = "lv-canvas-lines"  # trace meta: its lines are drawn on a canvas under the plot (select_figures)
 CANVAS_HEATMAP = "lv-canvas-heatmap"  # trace meta: its bricks are drawn on a canvas under the plot (match_figures)
+CANVAS_COLORBAR = "lv-canvas-colorbar"  # trace meta: its colour bar is drawn on a canvas (match_figures)
 _DTYPES = {np.dtype(np.float32): "f4", np.dtype(np.float64): "f8", np.dtype(np.uint8): "u1",
            np.dtype(np.int16): "i2", np.dtype(np.uint16): "u2", np.dtype(np.int32): "i4",
            np.dtype(np.int8): "i1", np.dtype(np.uint32): "u4"}

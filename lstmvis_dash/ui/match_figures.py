@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.colors as pcolors
 
 from . import match_data as md
-from .figures import CANVAS_HEATMAP, CANVAS_TEXT, empty_figure, figure, plotly_text
+from .figures import CANVAS_COLORBAR, CANVAS_HEATMAP, CANVAS_TEXT, empty_figure, figure, plotly_text
 from .figures import title as fig_title
 
 OVERLAP_SCALE = "Blues"
@@ -112,13 +112,15 @@ def canvas_heatmap(trace: dict) -> list[dict]:
     plotly paints a heatmap with gaps into an image of the plot's size and PNG-encodes it, 50-140 ms
     per update of the matrix here; the canvas fills its bricks in a few ms. Plotly does not draw it
     (invisible; the export does). Its colour bar moves to a carrier: a one-brick heatmap out of view
-    with the same scale. The colorscale is sent as stops (the page interpolates them)."""
+    with the same scale, also invisible (CANVAS_COLORBAR: plotly's colour bar was ~40 ms of the
+    matrix's update; the page draws the bar, its labels and title). The colorscale is sent as stops
+    (the page interpolates them)."""
     if isinstance(trace.get("colorscale"), str):
         trace["colorscale"] = [[float(f), c] for f, c in pcolors.get_colorscale(trace["colorscale"])]
     carrier = None
     if trace.get("showscale"):
         carrier = {"type": "heatmap", "z": [[trace["zmin"]]], "x": [-1e6], "y": [-1e6], "hoverinfo": "skip",  # out of view
-                   "showscale": True,
+                   "showscale": True, "visible": False, "meta": CANVAS_COLORBAR,
                    "name": f"{trace.get('name', '')} scale", "colorscale": trace["colorscale"],
                    "zmin": trace["zmin"], "zmax": trace["zmax"], "colorbar": trace.pop("colorbar", {})}
     trace.update(meta=CANVAS_HEATMAP, visible=False, showscale=False)
@@ -197,7 +199,7 @@ def matrix_figure(grid: md.RowGrid, track: md.Track | None = None, paint: bool =
                      **track_scale(track)})
     heatmaps = [part for trace in data for part in canvas_heatmap(trace)]   # bricks on a canvas
     data = [t for t in heatmaps if t.get("meta") == CANVAS_HEATMAP]
-    scales = [t for t in heatmaps if t.get("meta") != CANVAS_HEATMAP]      # colour bars: the last traces
+    scales = [t for t in heatmaps if t.get("meta") == CANVAS_COLORBAR]     # colour bars: the last traces
     # the words
     ii, jj = np.nonzero(kinds != md.EMPTY)
     texts, colours = [], []
