@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import kernels
 from .dataset import Dataset, check_range
-from .pool import threads
+from .pool import scratch, threads
 from .thresholds import check_transform
 
 TABLE_COLUMNS = ["start", "stop", "length", "overlap", "union"]
@@ -144,13 +144,14 @@ def match_part(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_
     already known (`match` does both)."""
     T = len(ds)
     access = ds.layer(layer)
-    a, b, overlap, segments = candidates(ds, layer, cells, thr, pad_left, pad_right)
     size = len(cells)
-    lengths, strict, fuzzy, idx = kernels.summarise(a, b, overlap, segments, size, min_length, max_length,
-                                                    top or 0, threads())   # parts of equal work
-    n_candidates = int((segments[:, 1] - segments[:, 0]).sum())
-    # the ranking is by overlap first: only the overlap levels that reach into the top need unions
-    a, b, overlap = a[idx].astype(np.int64), b[idx].astype(np.int64), overlap[idx].astype(np.int64)
+    with scratch():     # the bitsets and candidates live in reused memory until the top is copied out
+        a, b, overlap, segments = candidates(ds, layer, cells, thr, pad_left, pad_right)
+        lengths, strict, fuzzy, idx = kernels.summarise(a, b, overlap, segments, size, min_length, max_length,
+                                                        top or 0, threads())   # parts of equal work
+        n_candidates = int((segments[:, 1] - segments[:, 0]).sum())
+        # the ranking is by overlap first: only the overlap levels that reach into the top need unions
+        a, b, overlap = a[idx].astype(np.int64), b[idx].astype(np.int64), overlap[idx].astype(np.int64)
     length = b - a
     doc_idx = np.searchsorted(ds.documents, a, side="right") - 1
     lo = np.maximum(a - pad_left, ds.documents[doc_idx]) if pad_left else a

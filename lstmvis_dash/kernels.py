@@ -20,7 +20,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
-from .pool import run_parts, spans, threads
+from .pool import empty, run_parts, spans, threads
 
 _BLOCK = 4096
 
@@ -135,7 +135,7 @@ def on_bits(codes, cells, k, ambiguous, rows, thr, T):
     Per S1 cell j: on <=> codes > k[j], or (ambiguous[j] and code == k[j] and raw >= thr[j]).
     """
     cells = np.asarray(cells, np.int64)
-    bits = np.empty(((len(cells) + 63) // 64, T), np.uint64)
+    bits = empty(((len(cells) + 63) // 64, T), np.uint64)
     kk = np.minimum(np.asarray(k), 255).astype(np.uint8)
     ambiguous = np.asarray(ambiguous, np.bool_)
     thr = np.asarray(thr, np.float32)
@@ -464,7 +464,7 @@ def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts):
                - np.searchsorted(doc_starts, cuts[:-1], side="right") + 1)
     base = np.zeros(G + 1, np.int64)
     np.cumsum(2 * np.diff(cuts) + docs_in, out=base[1:])
-    buf = np.empty((3, base[G] + 2 * G * depth), np.int32)
+    buf = empty((3, base[G] + 2 * G * depth), np.int32)
     pre = [np.empty((G, depth), np.int64) for _ in range(3)]
     pre_acc = np.empty((G, depth, W), np.uint64)
     op = [np.empty((G, depth), np.int64) for _ in range(3)]
