@@ -1,7 +1,7 @@
 """Start the app on a config, open a view in headless Chromium and save a screenshot.
 
     python bench/screenshot.py [--config datasets.yml] [--query "?dataset=parens&sel=..."]
-                               [--out docs/screenshot.png] [--width 1280] [--height 1100]
+                               [--out docs/screenshot.png] [--width 1280] [--height 2100]
 
 Without --config it uses datasets.yml when data/parens exists, else the LSTMVis fixture in
 tests/fixtures. Prints the browser console's errors (there should be none).
@@ -57,7 +57,7 @@ def main(argv=None) -> int:
                     help="query string of the view to show (dataset defaults to the first)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
     ap.add_argument("--width", type=int, default=1280)
-    ap.add_argument("--height", type=int, default=1500)
+    ap.add_argument("--height", type=int, default=2100)
     ap.add_argument("--hover-chip", action="store_true", help="hover the first S1 chip (red highlight)")
     ap.add_argument("--use-row", type=int, default=None, help="click this match row first (shown, outlined)")
     args = ap.parse_args(argv)
