@@ -170,21 +170,25 @@ def merge_parts(parts: list[PartResult], offsets, top: int | None) -> Matches:
 
     Exact: the ranking's order is total and shifting a shard's positions keeps its order, so the
     global top is within the union of the shards' tops."""
-    tables = []
-    for part, offset in zip(parts, offsets):
-        t = part.table.copy()
-        t[:, :2] += int(offset)
-        tables.append(t)
-    table = np.concatenate(tables) if tables else np.zeros((0, 5), np.int64)
-    order = np.lexsort((table[:, 0], -table[:, 2], table[:, 4], -table[:, 3]))
-    if top is not None:
-        order = order[:top]
-    lengths = np.concatenate([p.lengths for p in parts]).astype(np.int64)
-    uniq, where = np.unique(lengths, return_inverse=True)
-    strict = np.bincount(where, np.concatenate([p.strict for p in parts]), len(uniq)).astype(np.int64)
-    fuzzy = np.bincount(where, np.concatenate([p.fuzzy for p in parts]), len(uniq)).astype(np.int64)
-    return Matches(pd.DataFrame(table[order], columns=TABLE_COLUMNS).astype(np.int64),
-                   pd.DataFrame({"length": uniq, "strict": strict, "fuzzy": fuzzy}).astype(np.int64),
+    if len(parts) == 1 and int(offsets[0]) == 0:   # one folder: its part is ranked and counted already
+        part = parts[0]
+        table, uniq, strict, fuzzy = part.table, part.lengths, part.strict, part.fuzzy
+    else:
+        tables = []
+        for part, offset in zip(parts, offsets):
+            t = part.table.copy()
+            t[:, :2] += int(offset)
+            tables.append(t)
+        table = np.concatenate(tables) if tables else np.zeros((0, 5), np.int64)
+        order = np.lexsort((table[:, 0], -table[:, 2], table[:, 4], -table[:, 3]))
+        table = table[order[:top] if top is not None else order]
+        lengths = np.concatenate([p.lengths for p in parts]).astype(np.int64)
+        uniq, where = np.unique(lengths, return_inverse=True)
+        strict = np.bincount(where, np.concatenate([p.strict for p in parts]), len(uniq)).astype(np.int64)
+        fuzzy = np.bincount(where, np.concatenate([p.fuzzy for p in parts]), len(uniq)).astype(np.int64)
+    as_int = lambda x: np.asarray(x).astype(np.int64, copy=False)  # noqa: E731
+    return Matches(pd.DataFrame(as_int(table), columns=TABLE_COLUMNS),
+                   pd.DataFrame({"length": as_int(uniq), "strict": as_int(strict), "fuzzy": as_int(fuzzy)}),
                    int(sum(p.n_candidates for p in parts)))
 
 
