@@ -28,7 +28,8 @@ def threads() -> int:
 
 
 def set_threads(n: int) -> None:
-    """Run at most n parts at once in this process (e.g. 1 in processes that share the cores)."""
+    """Cut the work into parts for n threads in this process; 1 runs every kernel in the calling
+    thread (processes that share the cores: prepare's workers)."""
     _count["threads"] = max(1, int(n))
 
 
