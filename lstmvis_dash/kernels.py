@@ -170,16 +170,15 @@ def _overlap(acc, bits, a, b, doc_lo, doc_hi, pad_left, pad_right):
 
 
 @njit(cache=True, inline="always")
-def _n_below(values, x, inclusive):
-    """How many of the sorted values are < x (<= x if inclusive): np.searchsorted's left (right)
-    side, written out because numba's own takes about a second to compile, in every kernel using it."""
-    lo, hi = 0, len(values)
+def _lower_bound(keys, lo, hi, x):
+    """The first index in lo:hi of the sorted keys with keys[i] >= x (np.searchsorted's left side,
+    written out because numba's own takes about a second to compile, in every kernel using it)."""
     while lo < hi:
-        mid = (lo + hi) >> 1
-        if values[mid] < x or (inclusive and values[mid] == x):
-            lo = mid + 1
+        h = (lo + hi) >> 1
+        if keys[h] < x:
+            lo = h + 1
         else:
-            hi = mid
+            hi = h
     return lo
 
 
@@ -206,7 +205,7 @@ def chunk_cuts(bits, doc_starts, T, n_chunks):
         hi = min(T - 1, x + window)
         if lo > hi:
             continue
-        k = _n_below(doc_starts, lo, False)
+        k = _lower_bound(doc_starts, 0, len(doc_starts), lo)
         if k < len(doc_starts) and doc_starts[k] <= hi:
             best = doc_starts[k]
         else:
@@ -255,7 +254,7 @@ def _scan_chunk_kernel(wide: bool):
         n_pre = 0
         n_open = 0
         n_docs = len(doc_starts)
-        d = _n_below(doc_starts, s, True) - 1
+        d = _lower_bound(doc_starts, 0, len(doc_starts), s + 1) - 1
         while d < n_docs and doc_starts[d] < e:
             doc_lo = doc_starts[d]
             doc_hi = doc_starts[d + 1] if d + 1 < n_docs else T
@@ -394,7 +393,7 @@ def _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, pre_b, 
     n_docs = len(doc_starts)
     for g in range(G):
         s = cuts[g]
-        d = _n_below(doc_starts, s, True) - 1
+        d = _lower_bound(doc_starts, 0, len(doc_starts), s + 1) - 1
         if doc_starts[d] == s:
             nc = 0
         doc_lo = doc_starts[d]

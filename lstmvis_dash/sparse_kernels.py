@@ -10,22 +10,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .kernels import _value
+from .kernels import _lower_bound, _value
 from .pool import run_parts, spans, threads
 
 _T_BLOCK = 1 << 16
 _ONE = np.uint64(1)
-
-
-@njit(cache=True, inline="always")
-def _lower_bound(keys, lo, hi, x):
-    while lo < hi:
-        h = (lo + hi) >> 1
-        if keys[h] < x:
-            lo = h + 1
-        else:
-            hi = h
-    return lo
 
 
 @njit(cache=True, nogil=True)
