@@ -114,17 +114,20 @@ def _check_cells(cells, D: int) -> np.ndarray:
 CHUNKS_PER_THREAD = 4
 
 
-def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_left: int, pad_right: int):
-    """(a, b, overlap, segments) of every candidate range for the cell set (SPEC.md 3.1-3.3): the
-    candidates are a[s:e], b[s:e], overlap[s:e] for each segment [s, e) (kernels.scan_candidates).
-    thr: the layer's per-cell raw thresholds (float32, D).
+def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_left: int, pad_right: int,
+               min_length: int, max_length: int):
+    """(a, b, overlap, segments, tally) of every candidate range for the cell set (SPEC.md 3.1-3.3):
+    the candidates are a[s:e], b[s:e], overlap[s:e] for each segment [s, e), counted for lengths
+    min_length..max_length (kernels.scan_candidates). thr: the layer's per-cell raw thresholds
+    (float32, D).
 
     The scan runs in chunks on every core (CHUNKS_PER_THREAD per engine thread, so that uneven
     chunks even out), cut inside documents too, with an exact merge of the runs crossing the cuts.
     """
     bits = ds.layer(layer).on_bits(cells, thr)
     cuts = kernels.chunk_cuts(bits, ds.documents, len(ds), CHUNKS_PER_THREAD * threads())
-    return kernels.scan_candidates(bits, ds.documents, len(ds), pad_left, pad_right, cuts)
+    return kernels.scan_candidates(bits, ds.documents, len(ds), pad_left, pad_right, cuts, len(cells),
+                                   min_length, max_length)
 
 
 @dataclass
@@ -146,9 +149,10 @@ def match_part(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_
     access = ds.layer(layer)
     size = len(cells)
     with scratch():     # the bitsets and candidates live in reused memory until the top is copied out
-        a, b, overlap, segments = candidates(ds, layer, cells, thr, pad_left, pad_right)
-        lengths, strict, fuzzy, idx = kernels.summarise(a, b, overlap, segments, size, min_length, max_length,
-                                                        top or 0, threads())   # parts of equal work
+        a, b, overlap, segments, tally = candidates(ds, layer, cells, thr, pad_left, pad_right, min_length,
+                                                    max_length)
+        lengths, strict, fuzzy, idx = kernels.summarise(a, b, overlap, segments, tally, size, min_length,
+                                                        max_length, top or 0)
         n_candidates = int((segments[:, 1] - segments[:, 0]).sum())
         # the ranking is by overlap first: only the overlap levels that reach into the top need unions
         a, b, overlap = a[idx].astype(np.int64), b[idx].astype(np.int64), overlap[idx].astype(np.int64)

@@ -15,15 +15,14 @@ into parts that run at once on the engine's thread pool (pool.py).
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
 from .pool import empty, run_parts, spans, threads
-
-_BLOCK = 4096
-
 
 def as_kernel_rows(rows: np.ndarray) -> np.ndarray:
     """numba has no float16: float16 rows go in as their uint16 bit patterns."""
@@ -85,26 +84,36 @@ def quantise_rows(rows, edges, out):
 
 
 @njit(cache=True, nogil=True)
-def _on_bits_part(codes, cells, kk, ambiguous, rows, thr, bits, t0, t1):
-    """bits[:, t0:t1], a block at a time: first one byte plane per 8 cells (byte j // 8, bit j % 8;
-    all in uint8 lanes, which the compiler vectorises 32 positions at a time), then the 8 planes of
-    each word interleaved into it."""
+def _on_bits_part(codes, cells, kk, ambiguous, rows, thr, bits, t0, t1, block):
+    """bits[:, t0:t1], `block` positions at a time: first one byte plane per 8 cells (byte j // 8,
+    bit j % 8; in uint8 lanes, which the compiler vectorises 32 positions at a time), then the 8
+    planes of each word interleaved into it. A full plane is made in one pass over its 8 cells'
+    codes at once: one store per position instead of eight read-modify-writes, and eight streams in
+    flight, which brought the kernel to the speed of reading the codes."""
     n = len(cells)
     W = bits.shape[0]
-    planes = np.zeros((8 * W, _BLOCK), np.uint8)   # the planes past the last cell stay zero
-    for s in range(t0, t1, _BLOCK):
-        e = min(t1, s + _BLOCK)
+    planes = np.zeros((8 * W, block), np.uint8)   # the planes past the last cell stay zero
+    full = n // 8
+    for s in range(t0, t1, block):
+        e = min(t1, s + block)
         m = e - s
-        for p in range((n + 7) // 8):
+        for p in range(full):
             plane = planes[p]
-            q = codes[cells[8 * p], s:e]
-            kj = kk[8 * p]
+            j = 8 * p
+            q0, q1, q2, q3 = codes[cells[j], s:e], codes[cells[j + 1], s:e], codes[cells[j + 2], s:e], codes[cells[j + 3], s:e]
+            q4, q5, q6, q7 = codes[cells[j + 4], s:e], codes[cells[j + 5], s:e], codes[cells[j + 6], s:e], codes[cells[j + 7], s:e]
+            k0, k1, k2, k3, k4, k5, k6, k7 = kk[j], kk[j + 1], kk[j + 2], kk[j + 3], kk[j + 4], kk[j + 5], kk[j + 6], kk[j + 7]
             for i in range(m):
-                plane[i] = q[i] > kj
-            for j in range(8 * p + 1, min(n, 8 * p + 8)):
+                plane[i] = ((q0[i] > k0) * np.uint8(1) | (q1[i] > k1) * np.uint8(2) | (q2[i] > k2) * np.uint8(4)
+                            | (q3[i] > k3) * np.uint8(8) | (q4[i] > k4) * np.uint8(16) | (q5[i] > k5) * np.uint8(32)
+                            | (q6[i] > k6) * np.uint8(64) | (q7[i] > k7) * np.uint8(128))
+        if n > 8 * full:   # the last, partial plane, a cell at a time
+            plane = planes[full]
+            plane[:m] = 0
+            for j in range(8 * full, n):
                 q = codes[cells[j], s:e]
                 kj = kk[j]
-                bit = np.uint8(1 << (j - 8 * p))   # (not j & 7: with it the loop runs 2.4x slower)
+                bit = np.uint8(1 << (j - 8 * full))   # (not j & 7: with it the loop runs 2.4x slower)
                 for i in range(m):
                     plane[i] |= (q[i] > kj) * bit
         for j in range(n):
@@ -135,13 +144,21 @@ def on_bits(codes, cells, k, ambiguous, rows, thr, T):
     Per S1 cell j: on <=> codes > k[j], or (ambiguous[j] and code == k[j] and raw >= thr[j]).
     """
     cells = np.asarray(cells, np.int64)
-    bits = empty(((len(cells) + 63) // 64, T), np.uint64)
+    W = (len(cells) + 63) // 64
+    bits = empty((W, T), np.uint64)
     kk = np.minimum(np.asarray(k), 255).astype(np.uint8)
     ambiguous = np.asarray(ambiguous, np.bool_)
     thr = np.asarray(thr, np.float32)
-    run_parts(_on_bits_part, [(codes, cells, kk, ambiguous, rows, thr, bits, s, e)
-                              for s, e in spans(T, 4 * threads(), _BLOCK)])
+    block = _on_bits_block(W)
+    run_parts(_on_bits_part, [(codes, cells, kk, ambiguous, rows, thr, bits, s, e, block)
+                              for s, e in spans(T, 4 * threads(), block)])
     return bits
+
+
+def _on_bits_block(W: int) -> int:
+    """Positions per block: the block's planes (8 W bytes per position) fit in a core's L2 (256 kB
+    of it); 16384 for up to 128 cells, fewer for wider sets (measured best at 16-32k for two words)."""
+    return max(1024, min(16384, (1 << 18) // (8 * max(1, W))) // 64 * 64)
 
 
 @njit(cache=True, inline="always")
@@ -223,13 +240,19 @@ def chunk_cuts(bits, doc_starts, T, n_chunks):
     return cuts[:n + 1]
 
 
+_DENSE_LENGTHS = 512  # lengths counted in dense arrays; the few longer ones are sorted instead
+
+
 def _scan_chunk_kernel(wide: bool):
     """The scan of one chunk, compiled for up to two bitset words (wide=False) or any number."""
     @njit(cache=True, nogil=True)
     def scan_chunk(bits, doc_starts, s, e, T, pad_left, pad_right, out_a, out_b, out_o, base,
-                    pre_b, pre_lo, pre_hi, pre_acc, op_a, op_lo, op_hi, op_acc):
-        """Scan the positions s:e, writing from out[base] every candidate that lies inside s:e, and
-        returning (how many, n_pre, n_open) for the merge: where s is inside a document, the runs that
+                    pre_b, pre_lo, pre_hi, pre_acc, op_a, op_lo, op_hi, op_acc,
+                    size, min_length, max_length, fuzzy, strict, level):
+        """Scan the positions s:e, writing from out[base] every candidate that lies inside s:e and
+        counting it as summarise needs (see `_count_part`: done here, the count costs a fraction of
+        a second pass over the candidates), and returning (how many, n_pre, n_open, how many longer
+        than the dense counts) for the merge: where s is inside a document, the runs that
         start at s (their end b, levels lo < k <= hi and bitset AND, `pre_*`), which may begin further
         left; where e is inside a document, the stack of runs still open at e (start, levels, AND
         over a:e, `op_*`), which may end further right. Runs of a level above count[e] end at e.
@@ -253,6 +276,8 @@ def _scan_chunk_kernel(wide: bool):
         n = base
         n_pre = 0
         n_open = 0
+        n_long = 0
+        cap = fuzzy.shape[0] - 1
         n_docs = len(doc_starts)
         d = _lower_bound(doc_starts, 0, len(doc_starts), s + 1) - 1
         while d < n_docs and doc_starts[d] < e:
@@ -293,14 +318,14 @@ def _scan_chunk_kernel(wide: bool):
                                 pre_acc[n_pre, w] = acc[i, w]
                         n_pre += 1
                     else:
-                        out_a[n] = st_a[i]
+                        a = st_a[i]
+                        out_a[n] = a
                         out_b[n] = t
                         if pad_left == 0 and pad_right == 0:  # the common case, a third of the scan's time
                             o = _popcount(cur0) + (_popcount(cur1) if W > 1 else 0)
                             if wide:
                                 for w in range(2, W):
                                     o += _popcount(acc[i, w])
-                            out_o[n] = o
                         else:
                             node[0] = cur0
                             if W > 1:
@@ -308,8 +333,17 @@ def _scan_chunk_kernel(wide: bool):
                             if wide:
                                 for w in range(2, W):
                                     node[w] = acc[i, w]
-                            out_o[n] = _overlap(node, bits, st_a[i], t, doc_lo, doc_hi, pad_left, pad_right)
+                            o = _overlap(node, bits, a, t, doc_lo, doc_hi, pad_left, pad_right)
+                        out_o[n] = o
                         n += 1
+                        if o >= 1:
+                            length = t - a
+                            if length <= cap:
+                                fuzzy[length] += 1
+                                strict[length] += o == size
+                            else:
+                                n_long += 1
+                            level[o] += (min_length <= length) & (length <= max_length)
                     if st_lo[i] >= c:
                         if i > 0:
                             cur0 &= acc[i - 1, 0]
@@ -361,7 +395,7 @@ def _scan_chunk_kernel(wide: bool):
                     op_hi[i] = st_hi[i]
                 n_open = sp
             d += 1
-        return n - base, n_pre, n_open
+        return n - base, n_pre, n_open, n_long
 
     return scan_chunk
 
@@ -443,9 +477,20 @@ def _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, pre_b, 
     return n
 
 
-def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts):
-    """Every candidate a:b with its overlap |S1 ∩ S2| (SPEC.md 3.1-3.3): int32 arrays (a, b, overlap)
-    and the segments [start, stop) of them that hold candidates (each chunk's, then the merge's).
+class Tally(NamedTuple):
+    """summarise's counts of the candidates of overlap >= 1: per length up to _DENSE_LENGTHS, all
+    (fuzzy) and those of overlap |S1| (strict); per segment of the candidates, those of length in
+    range per overlap level, and how many are longer than the dense counts."""
+    fuzzy: np.ndarray    # (_DENSE_LENGTHS + 1,) int64
+    strict: np.ndarray   # (_DENSE_LENGTHS + 1,) int64
+    level: np.ndarray    # (segments, |S1| + 1) int64
+    n_long: np.ndarray   # (segments,) int64
+
+
+def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts, size, min_length, max_length):
+    """Every candidate a:b with its overlap |S1 ∩ S2| (SPEC.md 3.1-3.3): int32 arrays (a, b, overlap),
+    the segments [start, stop) of them that hold candidates (each chunk's, then the merge's), and
+    their Tally, for |S1| = size (the cells of bits) and lengths min_length..max_length.
 
     The chunks between `cuts` (any increasing positions from 0 to T, see `chunk_cuts`) are scanned
     at once, then the runs crossing the cuts are merged, exactly. A chunk of n tokens yields at
@@ -468,15 +513,21 @@ def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts):
     pre_acc = np.empty((G, depth, W), np.uint64)
     op = [np.empty((G, depth), np.int64) for _ in range(3)]
     op_acc = np.empty((G, depth, W), np.uint64)
+    fuzzy = np.zeros((G + 1, _DENSE_LENGTHS + 1), np.int64)
+    strict = np.zeros((G + 1, _DENSE_LENGTHS + 1), np.int64)
+    level = np.zeros((G + 1, size + 1), np.int64)
     parts = run_parts(_scan_chunk_wide if W > 2 else _scan_chunk_narrow, [
         (bits, doc_starts, cuts[g], cuts[g + 1], T, pad_left, pad_right, buf[0], buf[1], buf[2], base[g],
-         pre[0][g], pre[1][g], pre[2][g], pre_acc[g], op[0][g], op[1][g], op[2][g], op_acc[g]) for g in range(G)])
-    counts, n_pre, n_open = np.array(parts, np.int64).reshape(G, 3).T.copy()
+         pre[0][g], pre[1][g], pre[2][g], pre_acc[g], op[0][g], op[1][g], op[2][g], op_acc[g],
+         size, min_length, max_length, fuzzy[g], strict[g], level[g]) for g in range(G)])
+    counts, n_pre, n_open, n_long = np.array(parts, np.int64).reshape(G, 4).T.copy()
     tail = buf[:, base[G]:]
     n_merged = _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, *pre, pre_acc,
                              n_open, *op, op_acc, tail[0], tail[1], tail[2])
+    merged_long = _count_part(*tail, 0, n_merged, size, min_length, max_length, fuzzy[G], strict[G], level[G])
     segments = np.stack([np.append(base[:G], base[G]), np.append(base[:G] + counts, base[G] + n_merged)], axis=1)
-    return buf[0], buf[1], buf[2], segments
+    tally = Tally(fuzzy.sum(axis=0), strict.sum(axis=0), level, np.append(n_long, merged_long))
+    return buf[0], buf[1], buf[2], segments, tally
 
 
 @njit(cache=True, nogil=True)
@@ -511,118 +562,88 @@ def s2_sizes(rows, thr, a, b, lo, hi):
     return out
 
 
-_DENSE_LENGTHS = 512  # lengths counted in dense arrays; the few longer ones are sorted instead
-
-
 @njit(cache=True, nogil=True)
-def _count_part(a, b, overlap, lo, hi, size, min_length, max_length, fuzzy4, strict4, level):
-    """summarise's first pass over the candidates lo[r]:hi[r]; returns how many are longer than the
-    dense part."""
-    cap = fuzzy4.shape[1] - 1
+def _count_part(a, b, overlap, lo, hi, size, min_length, max_length, fuzzy, strict, level):
+    """The Tally's counts of the candidates lo:hi (what the scan counts of its own as it goes);
+    returns how many are longer than the dense counts."""
+    cap = fuzzy.shape[0] - 1
     n_long = 0
-    for r in range(len(lo)):
-        for i in range(lo[r], hi[r]):
-            o = overlap[i]
-            if o >= 1:
-                length = b[i] - a[i]
-                if length <= cap:
-                    q = i & 3
-                    fuzzy4[q, length] += 1
-                    strict4[q, length] += o == size
-                else:
-                    n_long += 1
-                level[o] += min_length <= length <= max_length
+    for i in range(lo, hi):
+        o = overlap[i]
+        if o >= 1:
+            length = b[i] - a[i]
+            if length <= cap:
+                fuzzy[length] += 1
+                strict[length] += o == size
+            else:
+                n_long += 1
+            level[o] += (min_length <= length) & (length <= max_length)
     return n_long
+
+
+def count_candidates(a, b, overlap, segments, size, min_length, max_length) -> Tally:
+    """The Tally of the candidates in segments, counted afresh."""
+    segments = np.asarray(segments, np.int64).reshape(-1, 2)
+    fuzzy = np.zeros(_DENSE_LENGTHS + 1, np.int64)
+    strict = np.zeros(_DENSE_LENGTHS + 1, np.int64)
+    level = np.zeros((len(segments), size + 1), np.int64)
+    n_long = [_count_part(a, b, overlap, lo, hi, size, min_length, max_length, fuzzy, strict, level[g])
+              for g, (lo, hi) in enumerate(segments.tolist())]
+    return Tally(fuzzy, strict, level, np.array(n_long, np.int64))
 
 
 @njit(cache=True, nogil=True)
 def _select_part(a, b, overlap, lo, hi, size, min_length, max_length, cutoff, has_long, idx, k, long_keys, j):
-    """summarise's second pass over lo[r]:hi[r]: the indices at the top levels from idx[k], the long
-    lengths from long_keys[j] (as 2 * length + strict)."""
-    cap = _DENSE_LENGTHS
-    for r in range(len(lo)):
-        if not has_long:  # the usual case: only the few candidates at the top levels are looked at
-            for i in range(lo[r], hi[r]):
-                if overlap[i] >= cutoff:
-                    length = b[i] - a[i]
-                    if min_length <= length <= max_length:
-                        idx[k] = i
-                        k += 1
-            continue
-        for i in range(lo[r], hi[r]):
-            o = overlap[i]
-            if o >= 1:
+    """summarise's pass over the candidates lo:hi: the indices at the top levels from idx[k], the
+    long lengths from long_keys[j] (as 2 * length + strict)."""
+    if not has_long:  # the usual case: only the few candidates at the top levels are looked at
+        for i in range(lo, hi):
+            if overlap[i] >= cutoff:
                 length = b[i] - a[i]
-                if o >= cutoff and min_length <= length <= max_length:
+                if min_length <= length <= max_length:
                     idx[k] = i
                     k += 1
-                if length > cap:
-                    long_keys[j] = 2 * length + (o == size)
-                    j += 1
+        return
+    for i in range(lo, hi):
+        o = overlap[i]
+        if o >= 1:
+            length = b[i] - a[i]
+            if o >= cutoff and min_length <= length <= max_length:
+                idx[k] = i
+                k += 1
+            if length > _DENSE_LENGTHS:
+                long_keys[j] = 2 * length + (o == size)
+                j += 1
 
 
-def _part_ranges(segments, n_parts):
-    """The candidates of the segments [start, stop) cut into about n_parts parts of equal size, each
-    as arrays (lo, hi) of its ranges, in order."""
-    segments = np.asarray(segments, np.int64).reshape(-1, 2)
-    sizes = segments[:, 1] - segments[:, 0]
-    n = int(sizes.sum())
-    P = max(1, min(n_parts, (n + 65535) // 65536))
-    ends = np.cumsum(sizes)
-    parts = []
-    for p in range(P):
-        r0, r1 = n * p // P, n * (p + 1) // P     # this part's ranks among all candidates
-        lo, hi = [], []
-        for k in range(np.searchsorted(ends, r0, side="right"), len(segments)):
-            first = ends[k] - sizes[k]
-            if first >= r1:
-                break
-            lo.append(segments[k, 0] + max(0, r0 - first))
-            hi.append(segments[k, 0] + min(sizes[k], r1 - first))
-        parts.append((np.array(lo, np.int64), np.array(hi, np.int64)))
-    return parts
-
-
-def summarise(a, b, overlap, segments, size, min_length, max_length, top, n_parts):
+def summarise(a, b, overlap, segments, tally: Tally, size, min_length, max_length, top):
     """The length histogram (lengths, strict, fuzzy: only lengths with a candidate of overlap >= 1),
     and the indices of the candidates that can reach the ranking's top (overlap >= 1, length in
     range, and overlap at or above the level where the top is full; top <= 0 keeps every one).
 
-    Two passes over parts of the candidates, at once. Its cost does not depend on the longest
-    candidate: lengths up to _DENSE_LENGTHS are counted in small dense arrays, longer ones (rare)
-    are collected and sorted.
+    From the candidates' Tally, one pass over the segments at once, which looks at the candidates'
+    lengths only where some are longer than the dense counts (rare); those are collected and sorted.
+    Its cost does not depend on the longest candidate.
     """
-    parts = _part_ranges(segments, n_parts)
-    P = len(parts)
-    cap = _DENSE_LENGTHS
-    # four interleaved copies of each counter: consecutive candidates mostly share a length, and
-    # incrementing one counter in a row waits on its own previous store
-    fuzzy4 = np.zeros((P, 4, cap + 1), np.int64)
-    strict4 = np.zeros((P, 4, cap + 1), np.int64)
-    level = np.zeros((P, size + 1), np.int64)
-    n_long = np.array(run_parts(_count_part, [
-        (a, b, overlap, lo, hi, size, min_length, max_length, fuzzy4[p], strict4[p], level[p])
-        for p, (lo, hi) in enumerate(parts)]), np.int64)
+    segments = np.asarray(segments, np.int64).reshape(-1, 2)
     cutoff = 1
     if top > 0:
-        reached = np.flatnonzero(np.cumsum(level.sum(axis=0)[::-1][:-1]) >= top)
+        reached = np.flatnonzero(np.cumsum(tally.level.sum(axis=0)[::-1][:-1]) >= top)
         if len(reached):
             cutoff = size - int(reached[0])
-    idx_at = np.zeros(P + 1, np.int64)
-    np.cumsum(level[:, cutoff:].sum(axis=1), out=idx_at[1:])
-    long_at = np.zeros(P + 1, np.int64)
-    np.cumsum(n_long, out=long_at[1:])
-    idx = np.empty(idx_at[P], np.int64)
-    long_keys = np.empty(long_at[P], np.int64)  # 2 * length + strict
+    idx_at = np.zeros(len(segments) + 1, np.int64)   # where each segment's indices and long keys go
+    np.cumsum(tally.level[:, cutoff:].sum(axis=1), out=idx_at[1:])
+    long_at = np.zeros(len(segments) + 1, np.int64)
+    np.cumsum(tally.n_long, out=long_at[1:])
+    idx = np.empty(idx_at[-1], np.int64)
+    long_keys = np.empty(long_at[-1], np.int64)  # 2 * length + strict
     run_parts(_select_part, [
-        (a, b, overlap, lo, hi, size, min_length, max_length, cutoff, n_long[p] > 0, idx, idx_at[p],
-         long_keys, long_at[p]) for p, (lo, hi) in enumerate(parts)])
-    fuzzy_d = fuzzy4.sum(axis=(0, 1))
-    strict_d = strict4.sum(axis=(0, 1))
-    dense = np.flatnonzero(fuzzy_d[1:]) + 1
+        (a, b, overlap, lo, hi, size, min_length, max_length, cutoff, tally.n_long[g] > 0, idx, idx_at[g],
+         long_keys, long_at[g]) for g, (lo, hi) in enumerate(segments.tolist())])
+    dense = np.flatnonzero(tally.fuzzy[1:]) + 1
     long_keys.sort()
     long_lengths, first, long_fuzzy = np.unique(long_keys // 2, return_index=True, return_counts=True)
     long_strict = np.add.reduceat(long_keys & 1, first) if len(first) else np.zeros(0, np.int64)
     return (np.concatenate([dense, long_lengths]).astype(np.int64),
-            np.concatenate([strict_d[dense], long_strict]).astype(np.int64),
-            np.concatenate([fuzzy_d[dense], long_fuzzy]).astype(np.int64), idx)
+            np.concatenate([tally.strict[dense], long_strict]).astype(np.int64),
+            np.concatenate([tally.fuzzy[dense], long_fuzzy]).astype(np.int64), idx)

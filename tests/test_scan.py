@@ -33,8 +33,15 @@ def ref_scan(on, documents, pl, pr) -> Counter:
 
 
 def scan(on, documents, pl, pr, cuts) -> Counter:
+    """The scan's candidates; the tally it counts as it goes is checked against a count afresh."""
     docs = np.asarray(documents, np.int64)
-    a, b, o, segments = kernels.scan_candidates(pack(on), docs, on.shape[0], pl, pr, np.asarray(cuts, np.int64))
+    T, size = on.shape
+    min_length, max_length = 2, max(2, T // 3)
+    a, b, o, segments, tally = kernels.scan_candidates(pack(on), docs, T, pl, pr, np.asarray(cuts, np.int64),
+                                                       size, min_length, max_length)
+    recount = kernels.count_candidates(a, b, o, segments, size, min_length, max_length)
+    for got, want in zip(tally, recount):
+        np.testing.assert_array_equal(got, want)
     found = [(a[i], b[i], o[i]) for s, e in segments.tolist() for i in range(s, e)]
     return Counter((int(x), int(y), int(z)) for x, y, z in found)
 
@@ -86,17 +93,20 @@ def test_scan_with_any_cuts(seed):
         assert scan(on, documents, pl, pr, cuts) == want, cuts.tolist()
 
 
-def test_run_longer_than_many_chunks():
-    """One cell on over the whole document, others on and off: runs cross every cut."""
+@pytest.mark.parametrize("T", [300, 1300])
+def test_run_longer_than_many_chunks(T):
+    """One cell on over the whole document, others on and off: runs cross every cut (and at 1300,
+    runs longer than the scan's dense length counts, inside chunks and across them)."""
     rng = np.random.default_rng(7)
-    T = 300
     on = random_on(rng, T, 6)
     on[:, 2] = True
     on[100:140, 4] = True
+    on[150:1000, 5] = True
     for pl, pr in ((0, 0), (2, 3)):
         want = ref_scan(on, [0], pl, pr)
         assert any(a == 0 and b == T for a, b, _ in want)
-        for cuts in (np.append(np.arange(0, T, 7), T), np.arange(T + 1), np.array([0, 1, 2, 150, 298, 299, 300])):
+        for cuts in (np.append(np.arange(0, T, 7), T), np.arange(T + 1), np.array([0, 1, 2, 150, T - 2, T - 1, T]),
+                     np.array([0, T])):
             assert scan(on, [0], pl, pr, cuts) == want
 
 
@@ -152,7 +162,8 @@ def test_summarise_dense_and_long_lengths(seed):
     buf = [np.full(at, junk, np.int32) for junk in (0, 3, size)]   # junk: a full-overlap candidate 0:3
     for arr, vals in zip(buf, (a, b, o)):
         arr[where] = vals
-    lengths, strict, fuzzy, idx = kernels.summarise(*buf, np.array(segments), size, min_length, max_length, top, 8)
+    tally = kernels.count_candidates(*buf, np.array(segments), size, min_length, max_length)
+    lengths, strict, fuzzy, idx = kernels.summarise(*buf, np.array(segments), tally, size, min_length, max_length, top)
     assert list(zip(lengths.tolist(), strict.tolist(), fuzzy.tolist())) == want_hist
     assert sorted(idx.tolist()) == where[want_idx].tolist()
 
@@ -189,3 +200,20 @@ def test_long_runs_in_histogram(tmp_path):
     m = lv.match(ds, "x", [0, 1], 0.5, min_length=1)
     assert m.histogram.to_numpy().tolist() == [[2800, 1, 1], [3000, 0, 1]]
     assert m.table.to_numpy().tolist() == [[100, 2900, 2800, 2, 2], [0, 3000, 3000, 1, 2]]
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 63, 64, 65, 130, 300])
+def test_on_bits_against_numpy(n):
+    """kernels.on_bits for every size of cell set (full and partial planes, one to five words), over
+    blocks and parts that do not divide T, with ambiguous cells decided by the raw rows."""
+    rng = np.random.default_rng(n)
+    T, D = 40_003, 320
+    codes = rng.integers(0, 256, size=(D, T), dtype=np.uint8)
+    rows = rng.standard_normal((T, D)).astype(np.float32)
+    cells = np.sort(rng.choice(D, size=n, replace=False)).astype(np.int64)
+    k = rng.integers(0, 256, size=n)          # 255: on only where ambiguous and exact
+    ambiguous = rng.random(n) < 0.3
+    thr = rng.standard_normal(n).astype(np.float32)
+    q = codes[cells].T                       # (T, n)
+    on = (q > k) | (ambiguous & (q == k) & (rows[:, cells] >= thr))
+    np.testing.assert_array_equal(kernels.on_bits(codes, cells, k, ambiguous, rows, thr, T), pack(on))
