@@ -8,7 +8,8 @@ Prints, for selections of 3-token ranges at threshold 0.3: the median and p95 ti
 the same for a straightforward numpy implementation of SPEC.md section 3 on the same data (run on
 the first --naive queries; its results are checked equal to lv.match's), their ratio, the
 process's private memory (RssAnon) before and after, and where lv.match's time goes (the kernels:
-on-bits, the chunked scan with its merge, the summary, the unions), with the machine's load average.
+on-bits, the chunked scan with its merge, the summary, the unions; without pads on a dense layer the
+scan makes the on-bits itself, so on-bits shows 0 and the scan holds both), with the load average.
 """
 from __future__ import annotations
 
@@ -69,10 +70,10 @@ class KernelProfile:
         for name, phase in self.PHASES.items():
             fn = self.saved[name] = getattr(self.kernels, name)
 
-            def timed(*args, _fn=fn, _phase=phase):
+            def timed(*args, _fn=fn, _phase=phase, **kwargs):
                 t0 = time.perf_counter()
                 try:
-                    return _fn(*args)
+                    return _fn(*args, **kwargs)
                 finally:
                     self.current[_phase] += time.perf_counter() - t0
             setattr(self.kernels, name, timed)

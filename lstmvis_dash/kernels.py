@@ -84,15 +84,16 @@ def quantise_rows(rows, edges, out):
 
 
 @njit(cache=True, nogil=True)
-def _on_bits_part(codes, cells, kk, ambiguous, rows, thr, bits, t0, t1, block):
-    """bits[:, t0:t1], `block` positions at a time: first one byte plane per 8 cells (byte j // 8,
-    bit j % 8; in uint8 lanes, which the compiler vectorises 32 positions at a time), then the 8
-    planes of each word interleaved into it. A full plane is made in one pass over its 8 cells'
-    codes at once: one store per position instead of eight read-modify-writes, and eight streams in
-    flight, which brought the kernel to the speed of reading the codes."""
+def _fill_bits(codes, cells, kk, ambiguous, rows, thr, planes, out, out0, t0, t1):
+    """The bitsets of positions t0:t1 into out[:, t0 - out0:t1 - out0], as many positions at a time
+    as `planes` holds (8 W byte planes, zero past the last cell): first one byte plane per 8 cells
+    (byte j // 8, bit j % 8; in uint8 lanes, which the compiler vectorises 32 positions at a time),
+    then the 8 planes of each word interleaved into it. A full plane is made in one pass over its 8
+    cells' codes at once: one store per position instead of eight read-modify-writes, and eight
+    streams in flight, which brought the kernel to the speed of reading the codes."""
     n = len(cells)
-    W = bits.shape[0]
-    planes = np.zeros((8 * W, block), np.uint8)   # the planes past the last cell stay zero
+    W = out.shape[0]
+    block = planes.shape[1]
     full = n // 8
     for s in range(t0, t1, block):
         e = min(t1, s + block)
@@ -128,34 +129,52 @@ def _on_bits_part(codes, cells, kk, ambiguous, rows, thr, bits, t0, t1, block):
                     if q[i] == kj and _value(rows[s + i, c]) >= tj:
                         plane[i] |= bit
         for w in range(W):
-            out = bits[w, s:e]
+            word = out[w, s - out0:e - out0]
             p0, p1, p2, p3 = planes[8 * w], planes[8 * w + 1], planes[8 * w + 2], planes[8 * w + 3]
             p4, p5, p6, p7 = planes[8 * w + 4], planes[8 * w + 5], planes[8 * w + 6], planes[8 * w + 7]
             for i in range(m):
-                out[i] = (np.uint64(p0[i]) | (np.uint64(p1[i]) << np.uint64(8))
+                word[i] = (np.uint64(p0[i]) | (np.uint64(p1[i]) << np.uint64(8))
                           | (np.uint64(p2[i]) << np.uint64(16)) | (np.uint64(p3[i]) << np.uint64(24))
                           | (np.uint64(p4[i]) << np.uint64(32)) | (np.uint64(p5[i]) << np.uint64(40))
                           | (np.uint64(p6[i]) << np.uint64(48)) | (np.uint64(p7[i]) << np.uint64(56)))
 
 
-def on_bits(codes, cells, k, ambiguous, rows, thr, T):
-    """bits[j // 64, t] has bit j % 64 set when cell cells[j] is on at t.
+@njit(cache=True, nogil=True)
+def _on_bits_part(codes, cells, kk, ambiguous, rows, thr, bits, t0, t1, block):
+    planes = np.zeros((8 * bits.shape[0], block), np.uint8)
+    _fill_bits(codes, cells, kk, ambiguous, rows, thr, planes, bits, 0, t0, t1)
 
-    Per S1 cell j: on <=> codes > k[j], or (ambiguous[j] and code == k[j] and raw >= thr[j]).
-    """
-    cells = np.asarray(cells, np.int64)
-    W = (len(cells) + 63) // 64
-    bits = empty((W, T), np.uint64)
-    kk = np.minimum(np.asarray(k), 255).astype(np.uint8)
-    ambiguous = np.asarray(ambiguous, np.bool_)
-    thr = np.asarray(thr, np.float32)
-    block = _on_bits_block(W)
-    run_parts(_on_bits_part, [(codes, cells, kk, ambiguous, rows, thr, bits, s, e, block)
-                              for s, e in spans(T, 4 * threads(), block)])
+
+class BitsSource(NamedTuple):
+    """What the bitsets of S1 are made from (a dense layer's index): per S1 cell j, on <=> code >
+    k[j], or (ambiguous[j] and code == k[j] and raw >= thr[j])."""
+    codes: np.ndarray      # (D, T) uint8
+    cells: np.ndarray      # (n,) int64
+    k: np.ndarray          # (n,) uint8
+    ambiguous: np.ndarray  # (n,) bool
+    rows: np.ndarray       # (T, D) float32, or float16 as uint16 (as_kernel_rows)
+    thr: np.ndarray        # (n,) float32
+
+
+def bits_source(codes, cells, k, ambiguous, rows, thr) -> BitsSource:
+    return BitsSource(codes, np.asarray(cells, np.int64), np.minimum(np.asarray(k), 255).astype(np.uint8),
+                      np.asarray(ambiguous, np.bool_), as_kernel_rows(rows), np.asarray(thr, np.float32))
+
+
+def empty_bits(n_cells: int, T: int) -> np.ndarray:
+    """Room for the bitsets of n_cells cells at T positions (W = ceil(n / 64) words each)."""
+    return empty(((n_cells + 63) // 64, T), np.uint64)
+
+
+def on_bits(source: BitsSource, T) -> np.ndarray:
+    """bits[j // 64, t] has bit j % 64 set when cell cells[j] is on at t."""
+    bits = empty_bits(len(source.cells), T)
+    block = _bits_block(bits.shape[0])
+    run_parts(_on_bits_part, [(*source, bits, s, e, block) for s, e in spans(T, 4 * threads(), block)])
     return bits
 
 
-def _on_bits_block(W: int) -> int:
+def _bits_block(W: int) -> int:
     """Positions per block: the block's planes (8 W bytes per position) fit in a core's L2 (256 kB
     of it); 16384 for up to 128 cells, fewer for wider sets (measured best at 16-32k for two words)."""
     return max(1024, min(16384, (1 << 18) // (8 * max(1, W))) // 64 * 64)
@@ -248,7 +267,8 @@ def _scan_chunk_kernel(wide: bool):
     @njit(cache=True, nogil=True)
     def scan_chunk(bits, doc_starts, s, e, T, pad_left, pad_right, out_a, out_b, out_o, base,
                     pre_b, pre_lo, pre_hi, pre_acc, op_a, op_lo, op_hi, op_acc,
-                    size, min_length, max_length, fuzzy, strict, level):
+                    size, min_length, max_length, fuzzy, strict, level,
+                    fill, codes, cells, kk, ambiguous, rows, thr, block):
         """Scan the positions s:e, writing from out[base] every candidate that lies inside s:e and
         counting it as summarise needs (see `_count_part`: done here, the count costs a fraction of
         a second pass over the candidates), and returning (how many, n_pre, n_open, how many longer
@@ -262,6 +282,10 @@ def _scan_chunk_kernel(wide: bool):
         the AND of its positions before its child opened, and takes the child's AND when it closes.
         Kept out of memory, the first two words make the scan twice as fast; so does leaving the
         loops over further words out of the compiled code when there are none (`wide`).
+
+        With `fill`, bits[:, s:e] is made here from the BitsSource `codes...thr`, `block`
+        positions ahead of the scan: the scan reads them from cache, and its compute overlaps the
+        other threads' reading of the codes (reading alone does not keep two cores busy).
         """
         W = bits.shape[0]
         depth = W * 64 + 2
@@ -278,6 +302,8 @@ def _scan_chunk_kernel(wide: bool):
         n_open = 0
         n_long = 0
         cap = fuzzy.shape[0] - 1
+        planes = np.zeros((8 * W, block if fill else 1), np.uint8)
+        edge = np.empty((W, 1), np.uint64)     # the bitset at e, which the next chunk writes
         n_docs = len(doc_starts)
         d = _lower_bound(doc_starts, 0, len(doc_starts), s + 1) - 1
         while d < n_docs and doc_starts[d] < e:
@@ -287,7 +313,14 @@ def _scan_chunk_kernel(wide: bool):
             hi = min(doc_hi, e)
             prefix = lo > doc_lo
             open_end = hi < doc_hi
-            end_c = _count(bits, hi) if open_end else 0
+            end_c = 0
+            if open_end:
+                if fill:
+                    _fill_bits(codes, cells, kk, ambiguous, rows, thr, planes, edge, hi, hi, hi + 1)
+                    end_c = _count(edge, 0)
+                else:
+                    end_c = _count(bits, hi)
+            filled = lo
             sp = 0
             cur0 = full
             cur1 = full
@@ -295,6 +328,9 @@ def _scan_chunk_kernel(wide: bool):
             x1 = full
             for t in range(lo, hi + 1):
                 if t < hi:
+                    if fill and t == filled:
+                        filled = min(hi, t + block)
+                        _fill_bits(codes, cells, kk, ambiguous, rows, thr, planes, bits, 0, t, filled)
                     x0 = b0[t]
                     x1 = b1[t] if W > 1 else np.uint64(0)
                     c = _popcount(x0) + _popcount(x1)
@@ -477,6 +513,30 @@ def _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, pre_b, 
     return n
 
 
+def _read_only(x: np.ndarray) -> np.ndarray:
+    x.setflags(write=False)
+    return x
+
+
+# what the scan is given when the bitsets are made already: of the types of a float32 layer's
+# BitsSource (read-only, as the index and the rows are mapped), so that it compiles no more variants
+_NO_SOURCE = BitsSource(_read_only(np.zeros((1, 1), np.uint8)), np.zeros(0, np.int64), np.zeros(0, np.uint8),
+                        np.zeros(0, np.bool_), _read_only(np.zeros((1, 1), np.float32)), np.zeros(0, np.float32))
+
+
+def even_cuts(doc_starts, T: int, n_chunks: int) -> np.ndarray:
+    """Where to cut 0:T into about n_chunks chunks before the bitsets exist (see chunk_cuts): near
+    each equal share, a document start if one is close (nothing crosses it), else the share itself."""
+    doc_starts = np.asarray(doc_starts, np.int64)
+    n_chunks = max(1, min(n_chunks, T))
+    window = max(1, min(1024, T // (4 * n_chunks)))
+    x = T * np.arange(1, n_chunks, dtype=np.int64) // n_chunks
+    k = np.minimum(np.searchsorted(doc_starts, x - window, side="left"), len(doc_starts) - 1)
+    near = np.abs(doc_starts[k] - x) <= window
+    inner = np.where(near, doc_starts[k], x)
+    return np.unique(np.concatenate([[0], inner[(inner > 0) & (inner < T)], [T]]))
+
+
 class Tally(NamedTuple):
     """summarise's counts of the candidates of overlap >= 1: per length up to _DENSE_LENGTHS, all
     (fuzzy) and those of overlap |S1| (strict); per segment of the candidates, those of length in
@@ -487,10 +547,14 @@ class Tally(NamedTuple):
     n_long: np.ndarray   # (segments,) int64
 
 
-def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts, size, min_length, max_length):
+def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts, size, min_length, max_length,
+                    fill: BitsSource | None = None):
     """Every candidate a:b with its overlap |S1 ∩ S2| (SPEC.md 3.1-3.3): int32 arrays (a, b, overlap),
     the segments [start, stop) of them that hold candidates (each chunk's, then the merge's), and
     their Tally, for |S1| = size (the cells of bits) and lengths min_length..max_length.
+
+    With `fill` (no pads: they look at bitsets outside the chunk), bits is only room for the
+    bitsets (`empty_bits`), which each chunk makes as it goes from that BitsSource.
 
     The chunks between `cuts` (any increasing positions from 0 to T, see `chunk_cuts`) are scanned
     at once, then the runs crossing the cuts are merged, exactly. A chunk of n tokens yields at
@@ -516,10 +580,15 @@ def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts, size, min_le
     fuzzy = np.zeros((G + 1, _DENSE_LENGTHS + 1), np.int64)
     strict = np.zeros((G + 1, _DENSE_LENGTHS + 1), np.int64)
     level = np.zeros((G + 1, size + 1), np.int64)
+    if fill is not None and (pad_left or pad_right):
+        raise ValueError("the scan makes the bitsets itself only without pads")
+    source = _NO_SOURCE if fill is None else fill
+    block = _bits_block(W)
     parts = run_parts(_scan_chunk_wide if W > 2 else _scan_chunk_narrow, [
         (bits, doc_starts, cuts[g], cuts[g + 1], T, pad_left, pad_right, buf[0], buf[1], buf[2], base[g],
          pre[0][g], pre[1][g], pre[2][g], pre_acc[g], op[0][g], op[1][g], op[2][g], op_acc[g],
-         size, min_length, max_length, fuzzy[g], strict[g], level[g]) for g in range(G)])
+         size, min_length, max_length, fuzzy[g], strict[g], level[g], fill is not None, *source, block)
+        for g in range(G)])
     counts, n_pre, n_open, n_long = np.array(parts, np.int64).reshape(G, 4).T.copy()
     tail = buf[:, base[G]:]
     n_merged = _merge_chunks(bits, doc_starts, T, cuts, pad_left, pad_right, n_pre, *pre, pre_acc,

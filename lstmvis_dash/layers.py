@@ -112,6 +112,10 @@ class _Layer:
     def values(self, start: int, stop: int, transform: str) -> np.ndarray:
         return transform_values(self.raw(start, stop), transform, **self._stats(transform))
 
+    def bits_source(self, cells: np.ndarray, thr: np.ndarray):
+        """What the scan can make the S1 bitsets from itself (dense layers), else None: on_bits makes them."""
+        return None
+
 
 def _order_quantiles(orders: list, cells: np.ndarray, levels: np.ndarray) -> np.ndarray:
     n = sum(o.n for o in orders)
@@ -144,11 +148,14 @@ class DenseLayer(_Layer):
                 on[i] += int((np.asarray(self.arrays.rows[where, c], np.float32) >= thr[c]).sum())
         return on
 
-    def on_bits(self, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
+    def bits_source(self, cells: np.ndarray, thr: np.ndarray) -> kernels.BitsSource:
+        """What the S1 bitsets are made from: the index's codes, and the rows where a code is ambiguous."""
         cells = np.asarray(cells, np.int64)
         k, ambiguous = code_thresholds(self.arrays.edges[cells], thr[cells])
-        rows = kernels.as_kernel_rows(self.arrays.rows)
-        return kernels.on_bits(self.arrays.codes, cells, k, ambiguous, rows, thr[cells], self.T)
+        return kernels.bits_source(self.arrays.codes, cells, k, ambiguous, self.arrays.rows, thr[cells])
+
+    def on_bits(self, cells: np.ndarray, thr: np.ndarray) -> np.ndarray:
+        return kernels.on_bits(self.bits_source(cells, thr), self.T)
 
     def s2_sizes(self, thr, a, b, lo, hi) -> np.ndarray:
         rows = kernels.as_kernel_rows(self.arrays.rows)

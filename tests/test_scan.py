@@ -110,6 +110,17 @@ def test_run_longer_than_many_chunks(T):
             assert scan(on, [0], pl, pr, cuts) == want
 
 
+def test_even_cuts_prefer_document_starts():
+    """The cuts of a scan that makes its own bitsets: increasing from 0 to T, a close document start
+    instead of the equal share."""
+    assert kernels.even_cuts([0], 1000, 4).tolist() == [0, 250, 500, 750, 1000]
+    assert kernels.even_cuts([0, 245, 760], 1000, 4).tolist() == [0, 245, 500, 760, 1000]
+    assert kernels.even_cuts([0], 1, 8).tolist() == [0, 1]
+    for T, n in ((5, 100), (7, 3), (10 ** 6, 2 * 10 ** 6)):
+        cuts = kernels.even_cuts([0, T // 2], T, n)
+        assert cuts[0] == 0 and cuts[-1] == T and (np.diff(cuts) > 0).all()
+
+
 def test_chunk_cuts_prefer_document_starts_and_low_counts():
     on = np.ones((1000, 3), bool)
     on[510] = False            # count 0 near the middle
@@ -216,4 +227,5 @@ def test_on_bits_against_numpy(n):
     thr = rng.standard_normal(n).astype(np.float32)
     q = codes[cells].T                       # (T, n)
     on = (q > k) | (ambiguous & (q == k) & (rows[:, cells] >= thr))
-    np.testing.assert_array_equal(kernels.on_bits(codes, cells, k, ambiguous, rows, thr, T), pack(on))
+    np.testing.assert_array_equal(kernels.on_bits(kernels.bits_source(codes, cells, k, ambiguous, rows, thr), T),
+                                  pack(on))
