@@ -21,10 +21,10 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+from lstmvis_dash import warmup  # noqa: E402
 from lstmvis_dash.config import ConfigError, load_config  # noqa: E402
 from lstmvis_dash.ui import create_app  # noqa: E402
 from lstmvis_dash.ui import server as deploy  # noqa: E402
-from lstmvis_dash.ui import warmup  # noqa: E402
 
 
 def config_path(cli_value: str | None = None) -> Path:

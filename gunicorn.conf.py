@@ -23,5 +23,5 @@ control_socket_disable = True
 def post_worker_init(worker):
     """Each worker compiles the engine's kernels in the background once it has loaded the app (never
     in the master: threads do not survive a fork), so no user waits for them."""
-    from lstmvis_dash.ui import warmup
+    from lstmvis_dash import warmup
     warmup.start()

@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from synthetic import build, lv  # noqa: E402
 
 from bench.load import FlaskClient  # noqa: E402
-from lstmvis_dash.ui import create_app, warmup  # noqa: E402
+from lstmvis_dash import warmup  # noqa: E402
+from lstmvis_dash.ui import create_app  # noqa: E402
 
 
 def main() -> int:

@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
+from . import warmup
 from .cluster import ClusterError
 from .config import ConfigError, load_config
 from .progress import Progress
@@ -78,7 +79,6 @@ def run(args) -> int:
             continue
         print(f"{name}: {len(ds):,} tokens, {len(ds.layers)} layers ready "
               f"({time.monotonic() - started:.1f}s)")
-    from .ui import warmup
     print(f"engine kernels compiled ({warmup.run():.1f}s)")
     return 1 if failed else 0
 

@@ -44,7 +44,7 @@ def test_prepare_reports_a_config_error(tmp_path, capsys):
 def test_prepare_compiles_the_kernels(tmp_path, capsys, monkeypatch):
     """So that the first user action after an install waits for no compiler (the warm-up itself is
     tested in test_warmup.py)."""
-    from lstmvis_dash.ui import warmup
+    from lstmvis_dash import warmup
     calls = []
     monkeypatch.setattr(warmup, "run", lambda: calls.append(1) or 1.5)
     assert main(["prepare", "--config", str(_config(tmp_path))]) == 0

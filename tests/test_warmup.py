@@ -1,4 +1,4 @@
-"""The background warm-up (ui/warmup.py) compiles every kernel a select and a match use, for both
+"""The background warm-up (warmup.py) compiles every kernel a select and a match use, for both
 row types and for selections of any width, so the first user action waits for no compiler."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ MATCH_KERNELS = ["_quantise_part", "_on_bits_part", "chunk_cuts", "_scan_chunk_n
 PROBE = """
 import json
 from lstmvis_dash import kernels
-from lstmvis_dash.ui import warmup
+from lstmvis_dash import warmup
 warmup.run()
 ROWS = {"_on_bits_part": 4, "_scan_chunk_narrow": 30, "_scan_chunk_wide": 30}   # where the rows go in
 print(json.dumps({name: [str(sig[ROWS.get(name, 0)].dtype) for sig in getattr(kernels, name).signatures]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-log = logging.getLogger("lstmvis_dash.ui")
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _threads: dict = {}     # pid -> the warm-up thread of that process
 
