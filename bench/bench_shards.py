@@ -44,8 +44,10 @@ def main():
     from lstmvis_dash import cluster, engine
 
     paths = build_shards(f"shards_{args.tokens}_{args.cells}_{args.shards}", args.tokens, args.cells, args.shards)
+    # memory_limit=0: dask's memory monitor counts the memory-mapped shards a worker has read as its
+    # memory, and at 80% of the limit it pauses the worker (README, 'On a cluster')
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      env={"NUMBA_NUM_THREADS": "1"}) as lc, Client(lc) as client:
+                      memory_limit=0, env={"NUMBA_NUM_THREADS": "1"}) as lc, Client(lc) as client:
         t0 = time.perf_counter()
         cluster.run_on_shards(client, paths, cluster.prepare_shard, timeout=24 * 3600)
         print(f"indexes of {len(paths)} shards ready on {args.workers} workers in {time.perf_counter() - t0:.1f} s")

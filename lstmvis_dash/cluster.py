@@ -24,6 +24,7 @@ from .dataset import Dataset, open_folder
 from .engine import PartResult, match_part
 
 DEFAULT_TIMEOUT = float(os.environ.get("LSTMVIS_CLUSTER_TIMEOUT", "300"))
+PAUSED_POLLS = 20   # half-second polls: a shard's workers all paused for 10 s is not a passing peak
 
 
 class ClusterError(RuntimeError):
@@ -99,10 +100,11 @@ def client_for(address: str):
 _HOLDERS: dict = {}
 
 
-def _workers(client) -> set:
-    """The addresses of the workers the scheduler knows now (asked of the scheduler itself)."""
+def _workers(client) -> dict:
+    """The workers the scheduler knows now, address -> status ("running", "paused", ...), asked of
+    the scheduler itself."""
     try:
-        return set(client.run_on_scheduler(_scheduler_workers))
+        return dict(client.run_on_scheduler(_scheduler_workers))
     except (OSError, TimeoutError) as e:
         raise ClusterError(f"the dask scheduler does not answer ({e})") from None
     except RuntimeError as e:   # the client gave up reconnecting and closed ("ConnectionPool is closed")
@@ -122,8 +124,8 @@ def _address(client) -> str:
         return "its address"
 
 
-def _scheduler_workers(dask_scheduler=None) -> list:
-    return list(dask_scheduler.workers)
+def _scheduler_workers(dask_scheduler=None) -> dict:
+    return {address: getattr(ws.status, "name", str(ws.status)) for address, ws in dask_scheduler.workers.items()}
 
 
 def holders(client, paths: list[str]) -> dict:
@@ -160,7 +162,7 @@ def run_on_shards(client, paths, task, *args, timeout: float | None = None, on_r
             raise ClusterError(f"no worker of the dask cluster can read shard {i} ({p})")
     query = uuid.uuid4().hex[:12]
     deadline = time.monotonic() + timeout
-    results, missed, futures = [], 0, []
+    results, missed, paused_for, futures = [], 0, 0, []
     try:
         futures = [client.submit(task, p, *args, workers=where[p], allow_other_workers=False, pure=False,
                                  key=f"lstmvis-{getattr(task, '__name__', 'task')}-{query}-{i}")
@@ -177,13 +179,22 @@ def run_on_shards(client, paths, task, *args, timeout: float | None = None, on_r
                 if time.monotonic() > deadline:
                     raise ClusterError(f"the dask cluster did not answer within {timeout:.0f} s; try again")
                 alive = _workers(client)
-                orphans = [j for j, (q, g) in enumerate(zip(paths, futures))
-                           if not g.done() and not alive.intersection(where[q])]
+                waiting = [(j, [w for w in where[q] if w in alive]) for j, (q, g) in enumerate(zip(paths, futures))
+                           if not g.done()]
+                orphans = [j for j, holding in waiting if not holding]
                 missed = missed + 1 if orphans else 0
                 if missed >= 6:   # for 3 s: not a worker restarting or a scheduler too busy to list it
                     j = orphans[0]
                     raise ClusterError(f"the worker holding shard {j} ({paths[j]}) left the dask cluster; "
                                        "try again when it is back")
+                stuck = [j for j, holding in waiting if holding and all(alive[w] == "paused" for w in holding)]
+                paused_for = paused_for + 1 if stuck else 0
+                if paused_for >= PAUSED_POLLS:
+                    j = stuck[0]
+                    raise ClusterError(
+                        f"the dask workers holding shard {j} ({paths[j]}) are paused by dask's memory monitor, "
+                        "which counts the memory-mapped shards as their memory: start the workers with "
+                        "--memory-limit 0 (README, 'On a cluster'), then try again")
         return results
     except KilledWorker as e:
         raise ClusterError(f"a dask worker died while scanning a shard ({e}); try again") from None

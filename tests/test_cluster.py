@@ -112,6 +112,35 @@ def test_killed_worker_is_a_cluster_error(data):
             same_matches(lv.match(sharded, "x", [0, 1], 0.3, client=c), lv.match(sharded, "x", [0, 1], 0.3))
 
 
+def _set_status(name, dask_worker=None):
+    from distributed.core import Status
+    dask_worker.status = getattr(Status, name)   # the worker tells the scheduler, as its memory monitor does
+
+
+def _set_every_worker(client, name):
+    import time
+    client.run(_set_status, name)
+    deadline = time.monotonic() + 30
+    while set(client.run_on_scheduler(cluster._scheduler_workers).values()) != {name}:
+        assert time.monotonic() < deadline, "the scheduler never saw the workers " + name
+        time.sleep(0.05)
+
+
+def test_paused_workers_are_a_cluster_error_that_names_the_memory_monitor(data, monkeypatch):
+    """dask's memory monitor pauses a worker whose memory (memory-mapped shards included) passes 80%
+    of its limit; a query waiting on paused workers is a ClusterError that says so and what to do,
+    not a wait for the timeout. Resumed, the same cluster answers exactly. (The cluster's own monitor
+    is off, memory_limit=0, so that only the test pauses and resumes.)"""
+    _, sharded = data
+    monkeypatch.setattr(cluster, "PAUSED_POLLS", 4)
+    with _quiet_cluster(n_workers=1, memory_limit=0) as lc, distributed.Client(lc, set_as_default=False) as c:
+        _set_every_worker(c, "paused")
+        with pytest.raises(lv.ClusterError, match="paused by dask's memory monitor.*--memory-limit 0"):
+            lv.match(sharded, "x", [0, 1], 0.3, client=c)
+        _set_every_worker(c, "running")
+        same_matches(lv.match(sharded, "x", [0, 1], 0.3, client=c), lv.match(sharded, "x", [0, 1], 0.3))
+
+
 def test_prepare_on_the_cluster(client, data, tmp_path, capsys):
     from lstmvis_dash.__main__ import main
     _, sharded = data
