@@ -123,12 +123,15 @@ def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_
 
     The scan runs in chunks on every core (CHUNKS_PER_THREAD per engine thread, so that uneven
     chunks even out), cut inside documents too, with an exact merge of the runs crossing the cuts.
-    On a dense layer without pads each chunk makes its own bitsets as it goes; otherwise they are
-    made first, and the cuts go where few cells are on.
+    On a dense layer without pads, where every cell's threshold is among its code edges (always on
+    the slider's grid), each chunk makes its own bitsets as it goes; otherwise they are made first,
+    and the cuts go where few cells are on.
     """
     access, T, n_chunks = ds.layer(layer), len(ds), CHUNKS_PER_THREAD * threads()
     source = None if pad_left or pad_right else access.bits_source(cells, thr)
-    if source is not None:   # each chunk makes its bitsets as it scans (see kernels.scan_candidates)
+    if source is not None and source.ambiguous.any():   # the exact rows are needed: see scan_candidates
+        source = None
+    if source is not None:   # each chunk makes its bitsets as it scans
         bits, cuts = kernels.empty_bits(len(cells), T), kernels.even_cuts(ds.documents, T, n_chunks)
     else:
         bits = access.on_bits(cells, thr)

@@ -518,8 +518,9 @@ def _read_only(x: np.ndarray) -> np.ndarray:
     return x
 
 
-# what the scan is given when the bitsets are made already: of the types of a float32 layer's
-# BitsSource (read-only, as the index and the rows are mapped), so that it compiles no more variants
+# what the scan is given when the bitsets are made already, and its rows always: of the types of a
+# float32 layer's BitsSource (read-only, as the index and the rows are mapped), so that it compiles
+# no more variants
 _NO_SOURCE = BitsSource(_read_only(np.zeros((1, 1), np.uint8)), np.zeros(0, np.int64), np.zeros(0, np.uint8),
                         np.zeros(0, np.bool_), _read_only(np.zeros((1, 1), np.float32)), np.zeros(0, np.float32))
 
@@ -553,8 +554,9 @@ def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts, size, min_le
     the segments [start, stop) of them that hold candidates (each chunk's, then the merge's), and
     their Tally, for |S1| = size (the cells of bits) and lengths min_length..max_length.
 
-    With `fill` (no pads: they look at bitsets outside the chunk), bits is only room for the
-    bitsets (`empty_bits`), which each chunk makes as it goes from that BitsSource.
+    With `fill` (no pads: they look at bitsets outside the chunk; no ambiguous cells: the scan then
+    needs no rows, so it is compiled for one row type, not two), bits is only room for the bitsets
+    (`empty_bits`), which each chunk makes as it goes from that BitsSource.
 
     The chunks between `cuts` (any increasing positions from 0 to T, see `chunk_cuts`) are scanned
     at once, then the runs crossing the cuts are merged, exactly. A chunk of n tokens yields at
@@ -580,9 +582,9 @@ def scan_candidates(bits, doc_starts, T, pad_left, pad_right, cuts, size, min_le
     fuzzy = np.zeros((G + 1, _DENSE_LENGTHS + 1), np.int64)
     strict = np.zeros((G + 1, _DENSE_LENGTHS + 1), np.int64)
     level = np.zeros((G + 1, size + 1), np.int64)
-    if fill is not None and (pad_left or pad_right):
-        raise ValueError("the scan makes the bitsets itself only without pads")
-    source = _NO_SOURCE if fill is None else fill
+    if fill is not None and (pad_left or pad_right or fill.ambiguous.any()):
+        raise ValueError("the scan makes the bitsets itself only without pads and ambiguous cells")
+    source = _NO_SOURCE if fill is None else fill._replace(rows=_NO_SOURCE.rows)
     block = _bits_block(W)
     parts = run_parts(_scan_chunk_wide if W > 2 else _scan_chunk_narrow, [
         (bits, doc_starts, cuts[g], cuts[g + 1], T, pad_left, pad_right, buf[0], buf[1], buf[2], base[g],
