@@ -128,16 +128,16 @@ def candidates(ds: Dataset, layer: str, cells: np.ndarray, thr: np.ndarray, pad_
     and the cuts go where few cells are on.
     """
     access, T, n_chunks = ds.layer(layer), len(ds), CHUNKS_PER_THREAD * threads()
-    source = None if pad_left or pad_right else access.bits_source(cells, thr)
-    if source is not None and source.ambiguous.any():   # the exact rows are needed: see scan_candidates
-        source = None
-    if source is not None:   # each chunk makes its bitsets as it scans
+    source = access.bits_source(cells, thr)   # None: a layer that makes its bitsets its own way (sparse)
+    if source is not None and not (pad_left or pad_right or source.ambiguous.any()):
+        fill = source           # each chunk makes its bitsets as it scans (see kernels.scan_candidates)
         bits, cuts = kernels.empty_bits(len(cells), T), kernels.even_cuts(ds.documents, T, n_chunks)
     else:
-        bits = access.on_bits(cells, thr)
+        fill = None
+        bits = access.on_bits(cells, thr) if source is None else kernels.on_bits(source, T)
         cuts = kernels.chunk_cuts(bits, ds.documents, T, n_chunks)
     return kernels.scan_candidates(bits, ds.documents, T, pad_left, pad_right, cuts, len(cells),
-                                   min_length, max_length, fill=source)
+                                   min_length, max_length, fill=fill)
 
 
 @dataclass

@@ -3,8 +3,9 @@ and compile the engine's kernels into numba's on-disk cache.
 
 Opening a layer for the first time builds its index (a uint8 transposed copy, and a row copy for
 compressed or chunked sources) with a progress bar, and the first query compiles the kernels
-(~15 s with an empty cache); doing both here keeps those waits away from the first user of the
-dashboard (the server's background warm-up then only loads the compiled kernels). An index that is up to date is left as it is. The shards of a sharded
+(~30 s with an empty cache); doing both here keeps those waits away from the first user of the
+dashboard (the server's background warm-up then only loads the compiled kernels). An index that
+is up to date is left as it is. The shards of a sharded
 entry are prepared in parallel: in --jobs local processes, or, when the entry names a `cluster:`
 (or --cluster is given), by the cluster's workers, each shard on a worker that holds it, so that
 worker-local disks get their index where the scans will read it.
